@@ -1,0 +1,48 @@
+//! The command line. This is the only place (with src/main.rs) that reads
+//! files, environment variables and terminals; the library stays pure.
+
+mod check;
+mod explain;
+mod fmt;
+mod project;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes shared by every command.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_PROBLEMS: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser)]
+#[command(name = "trig", version, about = "Compiler and interpreter for behavioral trigger rules")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check rule files: syntax, names, types, channel and template rules.
+    Check(check::Args),
+    /// Format rule files in place (canonical layout, comments kept).
+    Fmt(fmt::Args),
+    /// Explain a diagnostic code, such as T0301 or unknown-template.
+    Explain(explain::Args),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Fmt(a) => fmt::run(a),
+        Command::Explain(a) => explain::run(a),
+    }
+}

@@ -1,0 +1,104 @@
+//! Finding and loading the project: `trig.toml` (from the current folder
+//! upward, or `--config`), the catalogs and schema it names, and the rule
+//! files under the given paths.
+
+use std::path::{Path, PathBuf};
+
+use trig::check::Workspace;
+
+/// A file that could not be read: the message for stderr (exit code 2).
+pub struct IoError(pub String);
+
+/// `trig.toml` in `start` or the nearest folder above it.
+pub fn find_config(start: &Path) -> Option<PathBuf> {
+    start.ancestors().map(|d| d.join("trig.toml")).find(|p| p.is_file())
+}
+
+/// Loads the project file and everything it names into a new workspace.
+pub fn load(config: Option<&Path>) -> Result<Workspace, IoError> {
+    let mut ws = Workspace::new();
+    let path = match config {
+        Some(p) => Some(p.to_path_buf()),
+        None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
+    };
+    let Some(path) = path else { return Ok(ws) };
+    let text = read(&path)?;
+    ws.load_config(&display(&path), &text);
+    let base = path.parent().unwrap_or(Path::new("."));
+    let catalogs = ws.config.catalogs.clone();
+    for f in &catalogs.whatsapp {
+        let p = base.join(f);
+        let text = read(&p)?;
+        ws.add_whatsapp_catalog(&display(&p), &text);
+    }
+    if let Some(f) = &catalogs.templates {
+        let p = base.join(f);
+        let text = read(&p)?;
+        ws.load_templates(&display(&p), &text);
+    }
+    if let Some(f) = &catalogs.schema {
+        let p = base.join(f);
+        let text = read(&p)?;
+        ws.load_schema(&display(&p), &text);
+    }
+    Ok(ws)
+}
+
+/// Every `.trig` file named or found (recursively, sorted) under `paths`.
+pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(IoError(format!("{}: no such file or directory", p.display())));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| IoError(format!("{}: {e}", dir.display())))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n == "target");
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "trig") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Adds rule files to the workspace; a file that is not UTF-8 becomes a
+/// diagnostic, not an I/O error.
+pub fn add_rule_files(ws: &mut Workspace, files: &[PathBuf]) -> Result<(), IoError> {
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| IoError(format!("{}: {e}", f.display())))?;
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                ws.add_rules(&display(f), &text);
+            }
+            Err(e) => ws.add_invalid_utf8(&display(f), e.as_bytes()),
+        }
+    }
+    Ok(())
+}
+
+pub fn read(path: &Path) -> Result<String, IoError> {
+    let bytes = std::fs::read(path).map_err(|e| IoError(format!("{}: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|e| IoError(format!("{}: not valid UTF-8 at byte {}", path.display(), e.utf8_error().valid_up_to())))
+}
+
+/// Paths as the user should see them: relative, forward slashes.
+pub fn display(p: &Path) -> String {
+    let s = p.strip_prefix("./").unwrap_or(p).to_string_lossy().into_owned();
+    s.replace('\\', "/")
+}

@@ -1,0 +1,169 @@
+//! `--format human`: source excerpts drawn by ariadne, one report per
+//! diagnostic, separated by a blank line:
+//!
+//! ```text
+//! error[T0101]: unknown event `cart.abandonned`
+//!    ╭─[rules/cart.trig:1:6]
+//!    │
+//!  1 │ when cart.abandonned for 2h then …
+//!    │      ───────┬───────
+//!    │             ╰───────── not in the event schema
+//!    │
+//!    │ Help: did you mean `cart.abandoned`?
+//!    │
+//!    │ Note: T0101 unknown-event; see `trig explain T0101`
+//! ───╯
+//! ```
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use ariadne::{Color, Config, Fmt, IndexType, Label, Report, ReportKind, Source};
+
+use super::{clamp, Files};
+use crate::diag::{Code, Diagnostic, FileId, Severity, SourceFile};
+
+type AriadneSpan = (FileId, Range<usize>);
+
+pub(super) fn render(diags: &[&Diagnostic], files: &Files, color: bool) -> String {
+    let mut cache = SourceCache {
+        files,
+        sources: HashMap::new(),
+    };
+    let reports: Vec<String> = diags
+        .iter()
+        .map(|d| report(d, files, &mut cache, color))
+        .collect();
+    reports.join("\n")
+}
+
+fn report(d: &Diagnostic, files: &Files, cache: &mut SourceCache, color: bool) -> String {
+    let primary = span_in(files.get(d.file), d.span);
+    let mut builder = Report::<AriadneSpan>::build(kind(d), d.file, primary.start)
+        // Byte offsets, because ariadne counts chars by default and our spans are bytes.
+        .with_config(
+            Config::default()
+                .with_index_type(IndexType::Byte)
+                .with_color(color),
+        )
+        .with_label(primary_label(d, primary, color))
+        .with_labels(secondary_labels(d, files, color))
+        .with_note(name_note(d.code));
+    if let Some(help) = &d.help {
+        builder = builder.with_help(help);
+    }
+    let mut out = Vec::new();
+    let body = match builder.finish().write(cache, &mut out) {
+        Ok(()) => without_first_line(&String::from_utf8_lossy(&out)),
+        Err(_) => String::new(),
+    };
+    header(d, color) + &body
+}
+
+/// ariadne 0.4 writes `[T0101] Error:` and always colours custom kinds, so
+/// the rustc-style header `error[T0101]: message` is written here and
+/// ariadne's own first line (built without a message, so one line) dropped.
+fn header(d: &Diagnostic, color: bool) -> String {
+    let kind = format!("{}[{}]", d.severity.as_str(), d.code.id());
+    format!("{}: {}\n", kind.fg(severity_color(d, color)), d.message)
+}
+
+fn without_first_line(s: &str) -> String {
+    s.split_once('\n')
+        .map(|(_, rest)| rest.to_string())
+        .unwrap_or_default()
+}
+
+fn kind(d: &Diagnostic) -> ReportKind<'static> {
+    match d.severity {
+        Severity::Error => ReportKind::Error,
+        Severity::Warning => ReportKind::Warning,
+        Severity::Note => ReportKind::Advice,
+    }
+}
+
+fn severity_color(d: &Diagnostic, color: bool) -> Option<Color> {
+    let c = match d.severity {
+        Severity::Error => Color::Red,
+        Severity::Warning => Color::Yellow,
+        Severity::Note => Color::Cyan,
+    };
+    color.then_some(c)
+}
+
+fn primary_label(d: &Diagnostic, span: Range<usize>, color: bool) -> Label<AriadneSpan> {
+    let text = d.label.as_deref().unwrap_or(&d.message);
+    let label = Label::new((d.file, span))
+        .with_message(text)
+        .with_priority(1);
+    match severity_color(d, color) {
+        Some(c) => label.with_color(c),
+        None => label,
+    }
+}
+
+fn secondary_labels(d: &Diagnostic, files: &Files, color: bool) -> Vec<Label<AriadneSpan>> {
+    d.secondary
+        .iter()
+        .map(|l| {
+            let label = Label::new((l.file, span_in(files.get(l.file), l.span)));
+            let label = if l.message.is_empty() {
+                label
+            } else {
+                label.with_message(&l.message)
+            };
+            if color {
+                label.with_color(Color::Blue)
+            } else {
+                label
+            }
+        })
+        .collect()
+}
+
+/// The name is what `# trig: ignore[...]` takes, so it is worth showing.
+fn name_note(code: Code) -> String {
+    format!(
+        "{} {}; see `trig explain {}`",
+        code.id(),
+        code.name(),
+        code.id()
+    )
+}
+
+/// The span as ariadne may take it: clamped into the text it is shown.
+fn span_in(file: &SourceFile, span: crate::syntax::Span) -> Range<usize> {
+    clamp(shown_text(file), span)
+}
+
+/// ariadne draws nothing, not even the help, for a source with no lines; an
+/// empty file is shown as one empty line so its diagnostics still render.
+fn shown_text(file: &SourceFile) -> &str {
+    if file.text.is_empty() {
+        "\n"
+    } else {
+        &file.text
+    }
+}
+
+/// Builds each ariadne `Source` (a line index) once per render, on first use.
+struct SourceCache<'a> {
+    files: &'a Files<'a>,
+    sources: HashMap<FileId, Source<&'a str>>,
+}
+
+impl<'a> ariadne::Cache<FileId> for SourceCache<'a> {
+    type Storage = &'a str;
+
+    fn fetch(&mut self, id: &FileId) -> Result<&Source<&'a str>, Box<dyn std::fmt::Debug + '_>> {
+        let files = self.files;
+        Ok(self
+            .sources
+            .entry(*id)
+            .or_insert_with(|| Source::from(shown_text(files.get(*id)))))
+    }
+
+    fn display<'b>(&self, id: &'b FileId) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(self.files.name(*id)))
+    }
+}

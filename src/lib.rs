@@ -1,0 +1,10 @@
+//! trig: a compiler and interpreter for behavioral trigger rules.
+//!
+//! The library is pure: it never touches the file system, the network or
+//! the wall clock. The `trig` binary (src/main.rs, src/cli/) does the I/O
+//! and hands text to the library. See ARCHITECTURE.md for the pipeline.
+
+pub mod diag;
+pub mod syntax;
+pub mod check;
+pub mod fmt;
