@@ -518,3 +518,62 @@ fn plain_catalog_duplicate() {
         ("t.toml", Some((36, 39)))
     );
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Cutting and splicing a valid export must give errors, never a panic.
+        #[test]
+        fn mangled_exports_never_panic(start in 0usize..3000, len in 0usize..200, insert in ".{0,8}") {
+            let text = fixture("url_button.json");
+            let start = start.min(text.len());
+            let end = (start + len).min(text.len());
+            if text.is_char_boundary(start) && text.is_char_boundary(end) {
+                let mangled = format!("{}{insert}{}", &text[..start], &text[end..]);
+                let _ = load(&[("m.json", &mangled)]);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = load(&[("a.json", &text)]);
+            let _ = TemplateCatalog::from_toml("a.toml", &text);
+        }
+    }
+}
+
+#[test]
+fn large_export_loads_quickly() {
+    let item = |i: usize| {
+        format!(
+            r#"{{"name": "t{i}", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+               "components": [{{"type": "BODY", "text": "Hi {{{{1}}}}"}}]}}"#
+        )
+    };
+    let items: Vec<String> = (0..20_000).map(item).collect();
+    let text = format!("{{\"data\": [{}]}}", items.join(",\n"));
+    let started = std::time::Instant::now();
+    let c = load_ok("big.json", &text);
+    assert_eq!(c.len(), 20_000);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn documented_plain_example_loads() {
+    let doc = read(&manifest().join("docs/catalogs.md"));
+    let start = doc
+        .find("# catalog/templates.toml")
+        .expect("example in docs/catalogs.md");
+    let end = start + doc[start..].find("```").unwrap();
+    let c = TemplateCatalog::from_toml("docs/catalogs.md", &doc[start..end]).unwrap();
+    assert_eq!(c.len(), 4);
+    assert!(!c.get("viber", "flash_sale").unwrap().is_sendable());
+}

@@ -19,20 +19,32 @@ fn grammar() -> String {
 
 fn lexer_keywords() -> BTreeSet<String> {
     let set: BTreeSet<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
-    assert_eq!(set.len(), KEYWORDS.len(), "lexer::KEYWORDS lists a word twice");
+    assert_eq!(
+        set.len(),
+        KEYWORDS.len(),
+        "lexer::KEYWORDS lists a word twice"
+    );
     set
 }
 
 /// Words in double quotes in `text`.
 fn quoted_words(text: &str) -> Vec<String> {
-    text.split('"').skip(1).step_by(2).map(str::to_string).collect()
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
 }
 
 /// The alternatives of `KEYWORD = @{ ( "a" | "b" | … ) ~ !name_char }`.
 fn keyword_rule(grammar: &str) -> BTreeSet<String> {
-    let start = grammar.find("\nKEYWORD").expect("grammar has no KEYWORD rule");
+    let start = grammar
+        .find("\nKEYWORD")
+        .expect("grammar has no KEYWORD rule");
     let body = &grammar[start..];
-    let end = body.find("name_char").expect("KEYWORD rule does not end with !name_char");
+    let end = body
+        .find("name_char")
+        .expect("KEYWORD rule does not end with !name_char");
     quoted_words(&body[..end]).into_iter().collect()
 }
 
@@ -40,11 +52,21 @@ fn keyword_rule(grammar: &str) -> BTreeSet<String> {
 /// name must spell its word.
 fn kw_rules(grammar: &str) -> BTreeSet<String> {
     let mut words = BTreeSet::new();
-    for line in grammar.lines().map(str::trim).filter(|l| l.starts_with("kw_")) {
-        let (name, body) = line.split_once('=').unwrap_or_else(|| panic!("odd kw_ rule: {line}"));
+    for line in grammar
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("kw_"))
+    {
+        let (name, body) = line
+            .split_once('=')
+            .unwrap_or_else(|| panic!("odd kw_ rule: {line}"));
         let quoted = quoted_words(body);
         assert_eq!(quoted.len(), 1, "{line}: expected one quoted word");
-        assert_eq!(name.trim(), format!("kw_{}", quoted[0]), "rule name and word differ: {line}");
+        assert_eq!(
+            name.trim(),
+            format!("kw_{}", quoted[0]),
+            "rule name and word differ: {line}"
+        );
         words.insert(quoted[0].clone());
     }
     words
@@ -76,24 +98,37 @@ fn language_md() -> Option<String> {
     if path.exists() {
         Some(read(&path))
     } else {
-        eprintln!("SKIPPED: ../shared not found; LANGUAGE.md keyword list and examples not checked");
+        eprintln!(
+            "SKIPPED: ../shared not found; LANGUAGE.md keyword list and examples not checked"
+        );
         None
     }
 }
 
 /// The longest code span of the "Keywords are reserved" paragraph: the list.
 fn language_md_keywords(doc: &str) -> BTreeSet<String> {
-    let start = doc.find("Keywords are reserved").expect("LANGUAGE.md has no \"Keywords are reserved\" paragraph");
+    let start = doc
+        .find("Keywords are reserved")
+        .expect("LANGUAGE.md has no \"Keywords are reserved\" paragraph");
     let para = &doc[start..];
     let para = &para[..para.find("\n- ").unwrap_or(para.len())];
-    let list = para.split('`').skip(1).step_by(2).max_by_key(|s| s.len()).expect("no code span in the paragraph");
+    let list = para
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .max_by_key(|s| s.len())
+        .expect("no code span in the paragraph");
     list.split_whitespace().map(str::to_string).collect()
 }
 
 #[test]
 fn language_md_keywords_match_the_lexer() {
     let Some(doc) = language_md() else { return };
-    if let Some(d) = differences("LANGUAGE.md keyword list", &language_md_keywords(&doc), &lexer_keywords()) {
+    if let Some(d) = differences(
+        "LANGUAGE.md keyword list",
+        &language_md_keywords(&doc),
+        &lexer_keywords(),
+    ) {
         panic!("{d}");
     }
 }
@@ -180,7 +215,8 @@ fn collect_atoms(pair: Pair<'_, Rule>, inside_text: bool, out: &mut Atoms) {
 }
 
 fn token_agreement(src: &str) -> Vec<String> {
-    let pairs = TrigParser::parse(Rule::file, src).unwrap_or_else(|e| panic!("sample does not parse:\n{src}\n{e}"));
+    let pairs = TrigParser::parse(Rule::file, src)
+        .unwrap_or_else(|e| panic!("sample does not parse:\n{src}\n{e}"));
     let mut atoms = Atoms {
         spans: Vec::new(),
         keyword_starts: BTreeSet::new(),
@@ -188,20 +224,29 @@ fn token_agreement(src: &str) -> Vec<String> {
     for pair in pairs {
         collect_atoms(pair, false, &mut atoms);
     }
+    assert!(!atoms.spans.is_empty(), "no grammar atom found in:\n{src}");
     let tokens = lexer::tokenize(src);
     let starts: BTreeSet<usize> = tokens.iter().map(|t| t.span.start).collect();
     let ends: BTreeSet<usize> = tokens.iter().map(|t| t.span.end).collect();
     let mut problems = Vec::new();
     for &(rule, s, e) in &atoms.spans {
         if !starts.contains(&s) || !ends.contains(&e) {
-            problems.push(format!("grammar {rule:?} `{}` at {s}..{e} is not whole lexer tokens", &src[s..e]));
+            problems.push(format!(
+                "grammar {rule:?} `{}` at {s}..{e} is not whole lexer tokens",
+                &src[s..e]
+            ));
         }
     }
     for t in tokens.iter().filter(|t| is_literal_token(t.kind)) {
         let (s, e) = (t.span.start, t.span.end);
-        let covered = atoms.keyword_starts.contains(&s) || atoms.spans.iter().any(|&(_, a, b)| a <= s && e <= b);
+        let covered = atoms.keyword_starts.contains(&s)
+            || atoms.spans.iter().any(|&(_, a, b)| a <= s && e <= b);
         if !covered {
-            problems.push(format!("lexer {:?} `{}` at {s}..{e} is no grammar atom or keyword", t.kind, &src[s..e]));
+            problems.push(format!(
+                "lexer {:?} `{}` at {s}..{e} is no grammar atom or keyword",
+                t.kind,
+                &src[s..e]
+            ));
         }
     }
     problems
@@ -209,7 +254,10 @@ fn token_agreement(src: &str) -> Vec<String> {
 
 /// The ```trig blocks of LANGUAGE.md.
 fn language_md_examples(doc: &str) -> Vec<String> {
-    doc.split("```trig\n").skip(1).filter_map(|b| b.split_once("```").map(|(code, _)| code.to_string())).collect()
+    doc.split("```trig\n")
+        .skip(1)
+        .filter_map(|b| b.split_once("```").map(|(code, _)| code.to_string()))
+        .collect()
 }
 
 #[test]
@@ -226,5 +274,9 @@ fn lexer_tokens_match_grammar_atoms() {
             problems.push(format!("{p}\n  in: {}", src.lines().next().unwrap_or("")));
         }
     }
-    assert!(problems.is_empty(), "lexer and grammar disagree:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "lexer and grammar disagree:\n{}",
+        problems.join("\n")
+    );
 }

@@ -43,7 +43,7 @@ pub enum Lookup {
 }
 
 impl Schema {
-    pub fn parse(text: &str) -> Result<Schema, (String, Option<(usize, usize)>)> {
+    pub fn parse(text: &str) -> Result<Schema, SchemaError> {
         let table: toml::Table = toml::from_str(text).map_err(|e| (e.message().to_string(), e.span().map(|r| (r.start, r.end))))?;
         let mut schema = Schema::default();
         for (key, value) in table {
@@ -101,7 +101,10 @@ fn lookup(fields: &BTreeMap<String, Field>, path: &[String]) -> Lookup {
     Lookup::Object
 }
 
-fn fields(t: &toml::Table, text: &str) -> Result<BTreeMap<String, Field>, (String, Option<(usize, usize)>)> {
+/// A schema problem: message and byte range.
+type SchemaError = (String, Option<(usize, usize)>);
+
+fn fields(t: &toml::Table, text: &str) -> Result<BTreeMap<String, Field>, SchemaError> {
     let mut out = BTreeMap::new();
     for (k, v) in t {
         let field = match v {

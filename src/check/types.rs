@@ -228,6 +228,13 @@ impl<'s> Typer<'s> {
         coerce_time(b, a.ty);
         let (x, y) = (a.ty, b.ty);
         if x != y && ![x, y].iter().any(|t| matches!(t, Type::Any | Type::Null)) {
+            // A prop typed by an earlier use, next to a value of another
+            // type, is a conflict between the two uses.
+            match (self.is_inferred(a), self.is_inferred(b)) {
+                (true, false) => return self.constrain(a, y),
+                (false, true) => return self.constrain(b, x),
+                _ => {}
+            }
             let span = a.span.to(b.span);
             let d = self.err(
                 Code::TypeMismatch,
@@ -251,6 +258,9 @@ impl<'s> Typer<'s> {
         if t.ty == want || t.ty == Type::Null {
             return Some(());
         }
+        if self.is_inferred(t) {
+            return self.constrain(t, want);
+        }
         self.err(Code::TypeMismatch, t.span, format!("expected a {}, found a {}", want.name(), t.ty.name()))
             .help = Some(why.to_string());
         None
@@ -268,11 +278,13 @@ impl<'s> Typer<'s> {
             match self.inferred.get(&key) {
                 Some(&(have, file, first)) if have != want => {
                     let path = key.1.join(".");
+                    let what = if key.0 == CUSTOMER { format!("`customer.{path}`") } else { format!("the `{path}` of `{}`", key.0) };
                     self.err(
                         Code::TypeConflict,
                         t.span,
-                        format!("`{path}` is used as a {} here but as a {} before", want.name(), have.name()),
+                        format!("{what} is used as a {} here but as a {} before", want.name(), have.name()),
                     )
+                    .with_label_mut(&format!("used as a {} here", want.name()))
                     .with_secondary_mut(file, first, format!("first used as a {} here", have.name()))
                     .help = Some(format!(
                         "a property has one type in all rules; convert it at the source, or add it to the event schema as a {}",
@@ -288,6 +300,12 @@ impl<'s> Typer<'s> {
         }
         t.ty = want;
         Some(())
+    }
+
+    /// Whether `t` is a prop whose type comes from an earlier use (not from
+    /// the schema): using it as another type is a `type-conflict`.
+    fn is_inferred(&self, t: &TExpr) -> bool {
+        self.prop_keys(t).iter().any(|k| self.inferred.contains_key(k))
     }
 
     /// The (owner, path) keys an untyped load stands for.

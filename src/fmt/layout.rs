@@ -11,8 +11,8 @@ const CLAUSE: usize = 2;
 const CONT: usize = 4;
 
 const CLAUSE_KEYWORDS: &[&str] = &[
-    "rule", "when", "if", "unless", "then", "fallback", "key", "limit", "once", "priority", "quiet", "goal",
-    "holdout", "tag",
+    "rule", "when", "if", "unless", "then", "fallback", "key", "limit", "once", "priority",
+    "quiet", "goal", "holdout", "tag",
 ];
 
 /// The formatted file as lines without line ends.
@@ -58,17 +58,21 @@ impl Clause<'_> {
     fn is_plain(&self) -> bool {
         let n = self.toks.len();
         self.leading.is_empty()
-            && self.toks.iter().enumerate().all(|(i, t)| !t.is_comment() || (i + 1 == n && t.is_trailing_comment()))
+            && self
+                .toks
+                .iter()
+                .enumerate()
+                .all(|(i, t)| !t.is_comment() || (i + 1 == n && t.is_trailing_comment()))
     }
 
-    fn keyword(&self) -> &str {
-        self.toks.first().map_or("", |t| t.text)
+    fn is_header(&self) -> bool {
+        self.toks.first().is_some_and(|t| t.is_kw("rule"))
     }
 }
 
 fn rule(w: &mut Writer, block: &Block) {
     let clauses = clauses(&block.body);
-    let headed = clauses.first().is_some_and(|c| c.keyword() == "rule");
+    let headed = clauses.first().is_some_and(Clause::is_header);
     if !headed && one_liner_fits(&clauses) {
         w.start(0);
         clauses.iter().flat_map(|c| &c.toks).for_each(|t| w.emit(t));
@@ -102,7 +106,13 @@ fn clauses<'s>(body: &[Tok<'s>]) -> Vec<Clause<'s>> {
         let starts = !t.is_comment() && depth == 0 && CLAUSE_KEYWORDS.iter().any(|k| t.is_kw(k));
         if starts && !current.toks.is_empty() {
             let leading = split_off_comment_lines(&mut current.toks);
-            out.push(std::mem::replace(&mut current, Clause { leading, toks: Vec::new() }));
+            out.push(std::mem::replace(
+                &mut current,
+                Clause {
+                    leading,
+                    toks: Vec::new(),
+                },
+            ));
         }
         depth = next_depth(depth, t);
         current.toks.push(*t);
@@ -110,7 +120,10 @@ fn clauses<'s>(body: &[Tok<'s>]) -> Vec<Clause<'s>> {
     let tail = split_off_comment_lines(&mut current.toks);
     out.push(current);
     if !tail.is_empty() {
-        out.push(Clause { leading: tail, toks: Vec::new() });
+        out.push(Clause {
+            leading: tail,
+            toks: Vec::new(),
+        });
     }
     out
 }
@@ -125,7 +138,10 @@ fn next_depth(depth: usize, t: &Tok) -> usize {
 
 /// Removes the comment lines (not a trailing comment) at the end of `toks`.
 fn split_off_comment_lines<'s>(toks: &mut Vec<Tok<'s>>) -> Vec<Tok<'s>> {
-    let keep = toks.iter().rposition(|t| !t.is_comment() || t.is_trailing_comment()).map_or(0, |i| i + 1);
+    let keep = toks
+        .iter()
+        .rposition(|t| !t.is_comment() || t.is_trailing_comment())
+        .map_or(0, |i| i + 1);
     toks.split_off(keep)
 }
 
@@ -143,7 +159,10 @@ fn write_clause(w: &mut Writer, clause: &Clause, indent: usize) {
         return;
     }
     let cuts = segment_starts(&clause.toks);
-    let bounds = cuts.iter().copied().chain(std::iter::once(clause.toks.len()));
+    let bounds = cuts
+        .iter()
+        .copied()
+        .chain(std::iter::once(clause.toks.len()));
     let mut from = 0;
     for to in bounds {
         if from > 0 {
@@ -306,7 +325,9 @@ impl Writer {
         if self.line.is_none() || self.break_pending {
             self.start(self.cont);
         }
-        let space = self.last.is_some_and(|p| !(p.tight_after || t.tight_before));
+        let space = self
+            .last
+            .is_some_and(|p| !(p.tight_after || t.tight_before));
         self.push_text(if space { " " } else { "" }, t.text);
         self.last = Some(LastTok {
             tight_after: t.tight_after,

@@ -50,11 +50,15 @@
 //!   stays on its own line, before the same token, at the indentation of
 //!   the clause it precedes, or of the continuation it sits in.
 //!
+//! Columns are counted in Unicode scalar values, as diagnostics count them.
+//!
 //! # Safety
-//! Before returning, the output is parsed again and its AST compared with the
-//! input's; if they differ (a formatter bug, or the lexer and the grammar
-//! disagreeing about a token) the result is an error and the file must be
-//! left as it is.
+//! A file in which the lexer sees an unterminated string or text it does
+//! not know, although the grammar accepted it (a line break inside the
+//! `{…}` of a message text, say), is refused: its tokens cannot be trusted.
+//! Before returning, the output is parsed again and its AST compared with
+//! the input's; if they differ (a formatter bug) the result is an error too.
+//! Either way the caller must leave the file as it is.
 
 mod layout;
 mod tokens;
@@ -67,7 +71,8 @@ use crate::syntax::{parse_file, Span};
 pub const MAX_WIDTH: usize = 100;
 
 /// Formats one file. `Err` holds the parse errors (or the reason the file
-/// cannot be formatted safely); the caller must then leave the file as is.
+/// cannot be formatted safely), all with `FileId(0)`; the caller must then
+/// leave the file as is.
 pub fn format_source(src: &str) -> Result<String, Vec<Diagnostic>> {
     let (before, diags) = parse_file(src, FileId(0));
     if diags.iter().any(|d| d.severity == Severity::Error) {
@@ -115,7 +120,9 @@ fn verify(before: &File, out: &str) -> Result<(), Vec<Diagnostic>> {
         Span::new(0, 0),
         "trig fmt would change the meaning of this file, so it leaves it untouched",
     )
-    .with_help("this is a bug in trig fmt; please report it with the file")])
+    .with_help(
+        "this is a bug in trig fmt; please report it with the file",
+    )])
 }
 
 /// The tree's debug form with every span (`@start..end`) blanked out.
@@ -182,20 +189,32 @@ mod tests {
 
     #[test]
     fn masks_spans_only() {
-        assert_eq!(mask_spans("Ident { span: @3..10 } a@b @1.."), "Ident { span: @_ } a@b @1..");
+        assert_eq!(
+            mask_spans("Ident { span: @3..10 } a@b @1.."),
+            "Ident { span: @_ } a@b @1.."
+        );
     }
 
     #[test]
     fn crlf_is_kept_when_consistent() {
         let src = "when a then send sms \"x\"\r\nwhen b then send sms \"y\"\r\n";
-        assert_eq!(fmt(src), "when a then send sms \"x\"\r\n\r\nwhen b then send sms \"y\"\r\n");
+        assert_eq!(
+            fmt(src),
+            "when a then send sms \"x\"\r\n\r\nwhen b then send sms \"y\"\r\n"
+        );
         let mixed = "when a then send sms \"x\"\r\nwhen b then send sms \"y\"\n";
-        assert_eq!(fmt(mixed), "when a then send sms \"x\"\n\nwhen b then send sms \"y\"\n");
+        assert_eq!(
+            fmt(mixed),
+            "when a then send sms \"x\"\n\nwhen b then send sms \"y\"\n"
+        );
     }
 
     #[test]
     fn bom_is_dropped() {
-        assert_eq!(fmt("\u{FEFF}when a then send sms \"x\""), "when a then send sms \"x\"\n");
+        assert_eq!(
+            fmt("\u{FEFF}when a then send sms \"x\""),
+            "when a then send sms \"x\"\n"
+        );
     }
 
     #[test]

@@ -51,13 +51,20 @@ pub(super) fn prepare(src: &str) -> Result<Vec<Tok<'_>>, Vec<Diagnostic>> {
     for t in &raw {
         refuse_broken(t.kind, t.span)?;
         let between = &src[prev_end..t.span.start];
-        let line_start = src[..t.span.start].rfind('\n').map_or(0, |i| i + 1);
         let text = t.text(src);
         toks.push(Tok {
             kind: t.kind,
-            text: if t.kind == TokenKind::Comment { text.trim_end() } else { text },
-            gap: between.matches('\n').count(),
-            at_margin: line_start == t.span.start,
+            text: if t.kind == TokenKind::Comment {
+                text.trim_end()
+            } else {
+                text
+            },
+            // The first token starts a line even when nothing precedes it.
+            gap: between
+                .matches('\n')
+                .count()
+                .max(usize::from(toks.is_empty())),
+            at_margin: t.span.start == 0 || src.as_bytes()[t.span.start - 1] == b'\n',
             name_like: false,
             tight_before: false,
             tight_after: false,
@@ -71,13 +78,19 @@ pub(super) fn prepare(src: &str) -> Result<Vec<Tok<'_>>, Vec<Diagnostic>> {
 
 fn refuse_broken(kind: TokenKind, span: Span) -> Result<(), Vec<Diagnostic>> {
     let message = match kind {
-        TokenKind::Error => "trig fmt does not recognise this text, so it leaves the file untouched",
+        TokenKind::Error => {
+            "trig fmt does not recognise this text, so it leaves the file untouched"
+        }
         TokenKind::Str(StrKind::Unterminated) => {
             "trig fmt reads this string as unterminated, so it leaves the file untouched"
         }
         _ => return Ok(()),
     };
-    let code = if kind == TokenKind::Error { Code::SyntaxError } else { Code::UnterminatedString };
+    let code = if kind == TokenKind::Error {
+        Code::SyntaxError
+    } else {
+        Code::UnterminatedString
+    };
     Err(vec![Diagnostic::new(code, FileId(0), span, message)
         .with_help("keep strings and message texts on one line, and please report this file: it parsed but its tokens did not")])
 }
@@ -90,7 +103,9 @@ fn mark_names(toks: &mut [Tok]) {
     let code = code_indices(toks);
     for (k, &i) in code.iter().enumerate() {
         let after_dot = k > 0 && toks[code[k - 1]].kind == TokenKind::Dot;
-        let before_colon = code.get(k + 1).is_some_and(|&j| toks[j].kind == TokenKind::Colon);
+        let before_colon = code
+            .get(k + 1)
+            .is_some_and(|&j| toks[j].kind == TokenKind::Colon);
         toks[i].name_like = after_dot || before_colon;
     }
 }
@@ -98,7 +113,9 @@ fn mark_names(toks: &mut [Tok]) {
 /// Whether a `-` after this token is binary: the token ends a value.
 fn ends_value(t: &Tok) -> bool {
     match t.kind {
-        TokenKind::Word(WordKind::Keyword) => t.name_like || matches!(t.text, "true" | "false" | "null"),
+        TokenKind::Word(WordKind::Keyword) => {
+            t.name_like || matches!(t.text, "true" | "false" | "null")
+        }
         TokenKind::Word(_)
         | TokenKind::Number
         | TokenKind::Duration
@@ -117,7 +134,9 @@ fn mark_spacing(toks: &mut [Tok]) {
         let t = &mut toks[i];
         match t.kind {
             TokenKind::LParen | TokenKind::LBracket => t.tight_after = true,
-            TokenKind::RParen | TokenKind::RBracket | TokenKind::Comma | TokenKind::Colon => t.tight_before = true,
+            TokenKind::RParen | TokenKind::RBracket | TokenKind::Comma | TokenKind::Colon => {
+                t.tight_before = true
+            }
             TokenKind::Dot => {
                 t.tight_before = true;
                 t.tight_after = true;
@@ -164,7 +183,10 @@ pub(super) fn split_rules<'s>(toks: &[Tok<'s>]) -> Doc<'s> {
     let mut pending: Vec<Tok<'s>> = toks[..starts.first().copied().unwrap_or(toks.len())].to_vec();
     for (r, &start) in starts.iter().enumerate() {
         let next = starts.get(r + 1).copied().unwrap_or(toks.len());
-        let last_code = code.iter().copied().filter(|&i| i < next).last().unwrap_or(start);
+        let last_code = code
+            .partition_point(|&i| i < next)
+            .checked_sub(1)
+            .map_or(start, |k| code[k]);
         let owned_end = owned_tail_end(toks, last_code, next);
         doc.blocks.push(Block {
             leading: std::mem::take(&mut pending),
@@ -181,7 +203,8 @@ fn starts_rule(toks: &[Tok], code: &[usize], k: usize, i: usize) -> bool {
     if t.is_kw("rule") {
         return true;
     }
-    let after_header = k >= 3 && toks[code[k - 3]].is_kw("rule") && toks[code[k - 1]].kind == TokenKind::Colon;
+    let after_header =
+        k >= 3 && toks[code[k - 3]].is_kw("rule") && toks[code[k - 1]].kind == TokenKind::Colon;
     t.is_kw("when") && !after_header
 }
 

@@ -2,8 +2,8 @@
 //! text, relative to the start of its file. The tree is what the user wrote:
 //! names are not resolved and types are not known yet (that is `check`).
 //!
-//! Equality ignores nothing: `trig fmt` tests compare trees with spans
-//! stripped through [`File::without_spans`].
+//! Equality compares spans too; `trig fmt` compares trees without them
+//! through `fmt::masked` (a `Span` prints as `@a..b`, which it masks).
 
 use super::Span;
 

@@ -41,7 +41,7 @@ fn describe(rule: R) -> Option<&'static str> {
             "an event name such as `cart.abandoned` or `\"Order Completed\"`"
         }
         R::primary | R::trigger => "a trigger such as `cart.abandoned`, `first order.completed` or `inactive for 30d`",
-        R::duration | R::dur_unit => "a duration such as `2h` or `1h30m`",
+        R::duration | R::dur_unit => "a duration such as `2h`",
         R::clock => "a clock time such as `21:00`",
         R::int | R::count => "a whole number",
         R::percent => "a percentage such as `10%`",
@@ -75,7 +75,12 @@ pub fn parse_error(
         };
     let found = tokens.iter().find(|t| t.span.end > pos && t.kind != TokenKind::Comment);
     let found = found.filter(|t| t.span.start < chunk.end);
-    if let Some(d) = special_case(src, tokens, found, file) {
+    // A string without its closing quote runs to the end of its line, so
+    // pest often fails only after it (at the end of the rule).
+    let unterminated = tokens
+        .iter()
+        .find(|t| t.kind == TokenKind::Str(StrKind::Unterminated) && t.span.start >= chunk.start && t.span.start <= pos);
+    if let Some(d) = special_case(src, tokens, unterminated.or(found), file) {
         return d;
     }
     let expected = expected_words(e);
@@ -162,7 +167,7 @@ fn help_for(e: &pest::error::Error<R>) -> String {
         "write the channel, then a template or a text: `send whatsapp template \"cart_reminder\"` or `send sms \"Hi {customer.first_name}\"`".into()
     } else if has(R::kw_within) {
         "`N times` and `followed by` need a window: `3 times within 1d`, `followed by order.completed within 2h`".into()
-    } else if has(R::event_name) || has(R::dotted_name) {
+    } else if has(R::event_name) || has(R::dotted_name) || has(R::primary) || has(R::trigger) {
         "event names are words joined by dots (`cart.abandoned`) or a quoted string (`\"Order Completed\"`); keywords such as `for` cannot start an event name".into()
     } else {
         GENERAL_HELP.into()

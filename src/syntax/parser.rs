@@ -10,7 +10,7 @@ use pest::Parser as _;
 
 use super::ast::*;
 use super::expected;
-use super::lexer::{self, Token, TokenKind};
+use super::lexer::{self, StrKind, Token, TokenKind};
 use super::Span;
 use crate::diag::{Code, Diagnostic, FileId};
 
@@ -70,9 +70,16 @@ fn split_rules(src: &str, tokens: &[Token], file: FileId, diags: &mut Vec<Diagno
     let sig: Vec<&Token> = tokens.iter().filter(|t| t.kind != TokenKind::Comment).collect();
     let mut starts = Vec::new();
     for (i, t) in sig.iter().enumerate() {
-        let starts_rule = t.is_keyword(src, "rule")
-            || (t.is_keyword(src, "when")
-                && !(i >= 3 && sig[i - 3].is_keyword(src, "rule") && sig[i - 1].kind == TokenKind::Colon));
+        // After a dot (`event.when`) and as a parameter name (`with (rule: 1)`)
+        // a keyword is a plain name.
+        let prev = i.checked_sub(1).map(|j| sig[j].kind);
+        let next = sig.get(i + 1).map(|n| n.kind);
+        let plain_name = prev == Some(TokenKind::Dot)
+            || (next == Some(TokenKind::Colon) && matches!(prev, Some(TokenKind::LParen | TokenKind::Comma)));
+        let starts_rule = !plain_name
+            && (t.is_keyword(src, "rule")
+                || (t.is_keyword(src, "when")
+                    && !(i >= 3 && sig[i - 3].is_keyword(src, "rule") && sig[i - 1].kind == TokenKind::Colon)));
         if starts_rule {
             starts.push(t.span.start);
         }
@@ -164,14 +171,22 @@ impl Builder<'_> {
     fn nesting_ok(&mut self, src: &str, chunk: Span, tokens: &[Token]) -> bool {
         let mut depth = 0usize;
         for t in tokens.iter().filter(|t| t.span.start >= chunk.start && t.span.end <= chunk.end) {
+            let mut at = t.span;
             match t.kind {
                 TokenKind::LParen | TokenKind::LBracket => depth += 1,
                 TokenKind::RParen | TokenKind::RBracket => depth = depth.saturating_sub(1),
+                // A message text is one token, but pest parses the
+                // expressions in its `{…}` like any other.
+                TokenKind::Str(StrKind::Text | StrKind::Unterminated) => {
+                    if let Some(i) = too_deep_in_text(t.text(src)) {
+                        at = Span::new(t.span.start + i, t.span.start + i + 1);
+                        depth = MAX_NESTING + 1;
+                    }
+                }
                 _ => {}
             }
             if depth > MAX_NESTING {
-                let _ = src;
-                self.error(Code::NestingTooDeep, t.span, format!("parentheses are nested more than {MAX_NESTING} deep"))
+                self.error(Code::NestingTooDeep, at, format!("parentheses are nested more than {MAX_NESTING} deep"))
                     .with_label_mut("too deep from here")
                     .with_help_mut("split the condition into several `if` guards, or simplify it");
                 return false;
@@ -676,17 +691,26 @@ impl Builder<'_> {
     // ------------------------------------------------------------ expressions
 
     fn expr(&mut self, p: P) -> Option<Expr> {
-        let e = self.expr_inner(p)?;
-        if depth(&e) > MAX_EXPR_DEPTH {
-            self.error(Code::NestingTooDeep, e.span, format!("this expression is more than {MAX_EXPR_DEPTH} levels deep"))
-                .with_help_mut("split it into several `if` guards, or simplify it");
-            return None;
-        }
-        Some(e)
+        self.expr_inner(p).map(|(e, _)| e)
     }
 
-    fn expr_inner(&mut self, p: P) -> Option<Expr> {
+    /// Refuses a tree deeper than [`MAX_EXPR_DEPTH`] while it is being
+    /// built, so that no deeper tree ever exists (dropping or walking one
+    /// would recurse once per level and could exhaust the stack).
+    fn depth_ok(&mut self, depth: usize, span: Span) -> Option<usize> {
+        if depth <= MAX_EXPR_DEPTH {
+            return Some(depth);
+        }
+        self.error(Code::NestingTooDeep, span, format!("this expression is more than {MAX_EXPR_DEPTH} levels deep"))
+            .with_label_mut("too many operators in a row")
+            .with_help_mut("split it into several `if` guards, or simplify it");
+        None
+    }
+
+    /// The expression and the depth of its tree (1 for a leaf).
+    fn expr_inner(&mut self, p: P) -> Option<(Expr, usize)> {
         let span = self.span(&p);
+        let leaf = |e: Expr| Some((e, 1));
         match p.as_rule() {
             R::expr | R::filter_expr | R::atom => self.expr_inner(p.into_inner().find(|x| !is_punct(x))?),
             R::or_expr | R::filter_or | R::and_expr | R::filter_and | R::coalesce | R::additive | R::multiplicative => {
@@ -695,58 +719,67 @@ impl Builder<'_> {
             R::not_expr => self.prefix(p, UnaryOp::Not, R::not_op),
             R::unary => self.prefix(p, UnaryOp::Neg, R::neg),
             R::cmp_expr => self.comparison(p),
-            R::duration => Some(lit(ExprKind::Duration(self.duration(&p)?.millis), span)),
+            R::duration => leaf(lit(ExprKind::Duration(self.duration(&p)?.millis), span)),
             R::number => {
                 let n = p.as_str().parse::<f64>().ok()?;
-                Some(lit(ExprKind::Number(n), span))
+                leaf(lit(ExprKind::Number(n), span))
             }
-            R::string => Some(lit(ExprKind::Str(self.string(p)?.value), span)),
-            R::kw_true => Some(lit(ExprKind::Bool(true), span)),
-            R::kw_false => Some(lit(ExprKind::Bool(false), span)),
-            R::kw_null => Some(lit(ExprKind::Null, span)),
+            R::string => leaf(lit(ExprKind::Str(self.string(p)?.value), span)),
+            R::kw_true => leaf(lit(ExprKind::Bool(true), span)),
+            R::kw_false => leaf(lit(ExprKind::Bool(false), span)),
+            R::kw_null => leaf(lit(ExprKind::Null, span)),
             R::list => {
                 let mut items = Vec::new();
+                let mut deepest = 0;
                 for x in p.into_inner() {
-                    items.push(self.expr_inner(x)?);
+                    let (item, d) = self.expr_inner(x)?;
+                    deepest = deepest.max(d);
+                    items.push(item);
                 }
-                Some(lit(ExprKind::List(items), span))
+                let d = self.depth_ok(deepest + 1, span)?;
+                Some((lit(ExprKind::List(items), span), d))
             }
             R::path => {
                 let segs = p.into_inner().map(|x| self.ident(&x)).collect();
-                Some(lit(ExprKind::Path(segs), span))
+                leaf(lit(ExprKind::Path(segs), span))
             }
             _ => None,
         }
     }
 
-
     /// `a op b op c` → left-associative tree.
-    fn binary_chain(&mut self, p: P) -> Option<Expr> {
+    fn binary_chain(&mut self, p: P) -> Option<(Expr, usize)> {
         let mut inner = p.into_inner();
-        let mut acc = self.expr_inner(inner.next()?)?;
+        let (mut acc, mut depth) = self.expr_inner(inner.next()?)?;
         while let Some(op) = inner.next() {
             let op = binary_op(&op)?;
-            let rhs = self.expr_inner(inner.next()?)?;
+            let (rhs, rdepth) = self.expr_inner(inner.next()?)?;
             let span = acc.span.to(rhs.span);
+            depth = self.depth_ok(depth.max(rdepth) + 1, span)?;
             acc = Expr {
                 kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
                 span,
             };
         }
-        Some(acc)
+        Some((acc, depth))
     }
 
-    fn prefix(&mut self, p: P, op: UnaryOp, op_rule: R) -> Option<Expr> {
+    fn prefix(&mut self, p: P, op: UnaryOp, op_rule: R) -> Option<(Expr, usize)> {
+        let span = self.span(&p);
         let mut ops = Vec::new();
         let mut operand = None;
         for x in p.into_inner() {
             if x.as_rule() == op_rule {
                 ops.push(self.span(&x));
             } else {
-                operand = Some(self.expr_inner(x)?);
+                operand = Some(x);
             }
         }
-        let mut e = operand?;
+        // Checked before the operand is built: `not not … x` is a loop in
+        // the grammar and must not become an unbounded chain of nodes.
+        self.depth_ok(ops.len() + 1, span)?;
+        let (mut e, depth) = self.expr_inner(operand?)?;
+        let depth = self.depth_ok(depth + ops.len(), span)?;
         for s in ops.into_iter().rev() {
             let span = s.to(e.span);
             e = Expr {
@@ -754,18 +787,18 @@ impl Builder<'_> {
                 span,
             };
         }
-        Some(e)
+        Some((e, depth))
     }
 
-    fn comparison(&mut self, p: P) -> Option<Expr> {
+    fn comparison(&mut self, p: P) -> Option<(Expr, usize)> {
         let mut inner = p.into_inner();
-        let lhs = self.expr_inner(inner.next()?)?;
+        let (lhs, ldepth) = self.expr_inner(inner.next()?)?;
         let Some(op) = inner.next() else {
-            return Some(lhs);
+            return Some((lhs, ldepth));
         };
         let op_span = self.span(&op);
         let op = comparison_op(op)?;
-        let rhs = self.expr_inner(inner.next()?)?;
+        let (rhs, rdepth) = self.expr_inner(inner.next()?)?;
         if let Some(second) = inner.next() {
             let second_span = self.span(&second);
             let file = self.file;
@@ -775,11 +808,52 @@ impl Builder<'_> {
             return None;
         }
         let span = lhs.span.to(rhs.span);
-        Some(Expr {
-            kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-            span,
-        })
+        let depth = self.depth_ok(ldepth.max(rdepth) + 1, span)?;
+        Some((
+            Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            },
+            depth,
+        ))
     }
+}
+
+/// The offset of the first `(` or `[` nested more than [`MAX_NESTING`] deep
+/// inside the interpolations of a message text (strings inside `{…}` and
+/// the literal parts of the text do not count).
+fn too_deep_in_text(text: &str) -> Option<usize> {
+    let (mut interp, mut in_str, mut depth) = (false, false, 0usize);
+    let mut chars = text.char_indices().skip(1).peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '"' if interp => in_str = !in_str,
+            _ if in_str => {}
+            '{' if !interp => {
+                if matches!(chars.peek(), Some((_, '{'))) {
+                    chars.next();
+                } else {
+                    interp = true;
+                }
+            }
+            '}' if interp => {
+                interp = false;
+                depth = 0;
+            }
+            '(' | '[' if interp => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            ')' | ']' if interp => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn lit(kind: ExprKind, span: Span) -> Expr {
@@ -831,22 +905,6 @@ fn comparison_op(p: P) -> Option<BinaryOp> {
         R::starts_with => BinaryOp::StartsWith,
         _ => return None,
     })
-}
-
-/// Tree depth, iteratively bounded: stops counting past the limit.
-fn depth(e: &Expr) -> usize {
-    fn go(e: &Expr, d: usize) -> usize {
-        if d > MAX_EXPR_DEPTH {
-            return d;
-        }
-        match &e.kind {
-            ExprKind::Unary(_, x) => go(x, d + 1),
-            ExprKind::Binary(_, a, b) => go(a, d + 1).max(go(b, d + 1)),
-            ExprKind::List(xs) => xs.iter().map(|x| go(x, d + 1)).max().unwrap_or(d),
-            _ => d,
-        }
-    }
-    go(e, 1)
 }
 
 /// `\u{1F600}` → the char and the length consumed after the backslash.

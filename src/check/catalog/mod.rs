@@ -133,21 +133,19 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-/// Byte offset of a 1-based line and column (columns in Unicode scalar
-/// values); used to turn parser positions into spans.
-pub(crate) fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    let line_start = text
+/// Byte offset of a 1-based line and a 1-based column counted in bytes, as
+/// serde_json reports them; clamped to the text and to a character start.
+pub(crate) fn offset_of(text: &str, line: usize, byte_col: usize) -> usize {
+    let line_start: usize = text
         .split_inclusive('\n')
         .take(line.saturating_sub(1))
         .map(str::len)
-        .sum::<usize>();
-    let rest = text.get(line_start..).unwrap_or("");
-    let in_line = rest
-        .char_indices()
-        .take_while(|&(_, c)| c != '\n')
-        .nth(col.saturating_sub(1))
-        .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
-    line_start + in_line
+        .sum();
+    let mut at = (line_start + byte_col.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// Canonical spelling of a language code, as Meta writes it: `en-US`,
@@ -305,7 +303,8 @@ mod tests {
         assert_eq!(line_col(text, 5), (2, 2));
         assert_eq!(line_col(text, 4), (2, 1), "inside a character clamps back");
         assert_eq!(line_col(text, 999), (3, 1));
-        assert_eq!(offset_of(text, 2, 2), 5);
+        assert_eq!(offset_of(text, 2, 3), 5);
+        assert_eq!(offset_of(text, 2, 2), 3, "inside a character clamps back");
         assert_eq!(offset_of(text, 9, 9), text.len());
     }
 }

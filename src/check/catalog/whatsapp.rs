@@ -314,6 +314,14 @@ fn duplicate(
             ),
             "a GET export lists each name and language once; was the file edited by hand?",
         )
+    } else if first_file == doc.file {
+        (
+            format!(
+                "template `{}` in {} is loaded twice: `{}` is in the catalog list twice",
+                second.name, second.language, doc.file
+            ),
+            "list each export once",
+        )
     } else {
         (
             format!(
@@ -346,10 +354,20 @@ impl Doc<'_> {
     }
 
     fn json_error(&self, e: &serde_json::Error) -> CatalogError {
-        let bom = usize::from(self.text.starts_with('\u{feff}') && e.line() == 1);
+        // serde_json counts from after the byte-order mark that `parse` dropped.
+        let bom = if e.line() == 1 && self.text.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
         let span = (e.line() > 0).then(|| {
             let at = offset_of(self.text, e.line(), e.column().max(1) + bom);
-            (at, at)
+            let next = self
+                .text
+                .get(at..)
+                .and_then(|r| r.chars().next())
+                .map_or(0, char::len_utf8);
+            (at, at + next)
         });
         let err = self.error(span, format!("not valid JSON: {e}"));
         if self.text.contains("http_interactions:") {
@@ -358,7 +376,7 @@ impl Doc<'_> {
                  GET /message_templates response",
             )
         } else {
-            err.with_help("export the catalog with GET /{waba-id}/message_templates and save the JSON body as is")
+            err.with_help(shape::EXPORT_HELP)
         }
     }
 
@@ -754,7 +772,7 @@ impl<'a> ItemCx<'a> {
                     ),
                 )),
             };
-            let Some(kind) = string("type")? else {
+            let Some(button_type) = string("type")? else {
                 return Err(self.error(&path(Some(bi), None), format!("button {bi} has no `type`")));
             };
             let url = string("url")?;
@@ -766,7 +784,7 @@ impl<'a> ItemCx<'a> {
                 });
             }
             parts.buttons.push(Button {
-                kind: kind.to_ascii_uppercase(),
+                kind: button_type.to_ascii_uppercase(),
                 text: string("text")?.map(str::to_string),
                 url: url.map(str::to_string),
             });
@@ -864,7 +882,11 @@ impl<'a> ItemCx<'a> {
             if let Some((i, _)) = gap {
                 return Err(self.error(
                     &part.path,
-                    format!("{where_} has no {{{{{}}}}}: placeholders must be numbered from {{{{1}}}} without gaps", i + 1),
+                    format!(
+                        "{where_} has no {{{{{}}}}}: placeholders must be numbered \
+                         from {{{{1}}}} without gaps",
+                        i + 1
+                    ),
                 ));
             }
         }
@@ -940,7 +962,10 @@ mod shape {
         }
         if let Some(Value::Array(interactions)) = map.get("interactions") {
             return (
-                format!("this looks like recorded HTTP interactions (`interactions[].request` and `.response`, as in a VCR cassette), {NOT_GET}"),
+                format!(
+                    "this looks like recorded HTTP interactions (`interactions[].request` \
+                     and `.response`, as in a VCR cassette), {NOT_GET}"
+                ),
                 vcr_help(interactions),
             );
         }
@@ -961,7 +986,10 @@ mod shape {
         }
         if map.contains_key("id") && map.contains_key("status") {
             return (
-                format!("this looks like a template create response (`id`, `status` of one new template), {NOT_GET}"),
+                format!(
+                    "this looks like a template create response \
+                     (`id`, `status` of one new template), {NOT_GET}"
+                ),
                 help,
             );
         }
@@ -1023,8 +1051,14 @@ mod shape {
             })
             .collect();
         match gets.as_slice() {
-            [] => format!("none of its {} interactions is a GET /message_templates response; {EXPORT_HELP}", interactions.len()),
-            [one] => format!("interaction {one} holds a GET /message_templates response in `response.body`; save that body as its own file"),
+            [] => format!(
+                "none of its {} interactions is a GET /message_templates response; {EXPORT_HELP}",
+                interactions.len()
+            ),
+            [one] => format!(
+                "interaction {one} holds a GET /message_templates response in \
+                 `response.body`; save that body as its own file"
+            ),
             [many @ .., last] => format!(
                 "interactions {} and {last} hold GET /message_templates responses in \
                  `response.body`; save such a body as its own file",
@@ -1085,13 +1119,24 @@ mod shape {
         let name = map.get("name").and_then(Value::as_str).unwrap_or("?");
         if map.contains_key("status") || map.contains_key("id") {
             (
-                format!("this looks like a single template (`{name}`, as from GET /{{template-id}}), {NOT_GET}: it has no `data` array"),
-                "wrap it as {\"data\": [ … ]}, or export the whole catalog with GET /{waba-id}/message_templates".into(),
+                format!(
+                    "this looks like a single template (`{name}`, as from \
+                     GET /{{template-id}}), {NOT_GET}: it has no `data` array"
+                ),
+                "wrap it as {\"data\": [ … ]}, or export the whole catalog with \
+                 GET /{waba-id}/message_templates"
+                    .into(),
             )
         } else {
             (
-                format!("this looks like a template create request (`{name}`), {NOT_GET}: it has no `data` array, and no `id` or `status`"),
-                format!("a create request says what was submitted, not what Meta approved; {EXPORT_HELP}"),
+                format!(
+                    "this looks like a template create request (`{name}`), {NOT_GET}: \
+                     it has no `data` array, and no `id` or `status`"
+                ),
+                format!(
+                    "a create request says what was submitted, not what Meta approved; \
+                     {EXPORT_HELP}"
+                ),
             )
         }
     }
@@ -1402,6 +1447,26 @@ mod tests {
     }
 
     #[test]
+    fn errors_are_capped() {
+        let item = r#"{"name": "a", "language": "en", "components": []}"#;
+        let text = format!(r#"{{"data": [{}]}}"#, vec![item; 200].join(","));
+        let errs = load(&text).unwrap_err();
+        assert_eq!(errs.len(), MAX_ERRORS + 1);
+        assert!(errs[MAX_ERRORS].message.starts_with("too many errors"));
+    }
+
+    #[test]
+    fn same_file_loaded_twice() {
+        let mut c = WhatsappCatalog::new();
+        assert!(c.add_file("t.json", GET).is_ok());
+        let errs = c.add_file("t.json", GET).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert!(errs[0]
+            .message
+            .ends_with("`t.json` is in the catalog list twice"));
+    }
+
+    #[test]
     fn resolution_order() {
         let item = |lang: &str, status: &str| {
             format!(
@@ -1442,6 +1507,21 @@ mod tests {
         assert_eq!(lang("fr", None), None);
         assert_eq!(lang("", Some("de")), None, "default not approved");
         assert_eq!(c.resolve_language("nope", "en", None), None);
+    }
+
+    #[test]
+    fn json_errors_point_at_the_bad_character() {
+        for text in ["\u{feff}{\"data\": [é]}", "{\"data\":\n  [\"ü\", é]}"] {
+            let errs = load(text).unwrap_err();
+            let (s, e) = errs[0].span.unwrap();
+            assert_eq!(&text[s..e], "é", "{}", errs[0].message);
+        }
+    }
+
+    #[test]
+    fn loads_with_a_byte_order_mark() {
+        let c = load("\u{feff}{\"data\": [{\"name\": \"a\", \"language\": \"en\", \"status\": \"APPROVED\", \"components\": []}]}").unwrap();
+        assert!(c.get("a", "en").unwrap().span.is_some());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! ───╯
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -39,7 +40,8 @@ pub(super) fn render(diags: &[&Diagnostic], files: &Files, color: bool) -> Strin
 
 fn report(d: &Diagnostic, files: &Files, cache: &mut SourceCache, color: bool) -> String {
     let primary = span_in(files.get(d.file), d.span);
-    let mut builder = Report::<AriadneSpan>::build(kind(d), d.file, primary.start)
+    // The kind only shows in ariadne's first line, which `header` replaces.
+    let mut builder = Report::<AriadneSpan>::build(ReportKind::Error, d.file, primary.start)
         // Byte offsets, because ariadne counts chars by default and our spans are bytes.
         .with_config(
             Config::default()
@@ -55,6 +57,7 @@ fn report(d: &Diagnostic, files: &Files, cache: &mut SourceCache, color: bool) -
     let mut out = Vec::new();
     let body = match builder.finish().write(cache, &mut out) {
         Ok(()) => without_first_line(&String::from_utf8_lossy(&out)),
+        // Writing into memory does not fail; the header alone still tells what is wrong.
         Err(_) => String::new(),
     };
     header(d, color) + &body
@@ -72,14 +75,6 @@ fn without_first_line(s: &str) -> String {
     s.split_once('\n')
         .map(|(_, rest)| rest.to_string())
         .unwrap_or_default()
-}
-
-fn kind(d: &Diagnostic) -> ReportKind<'static> {
-    match d.severity {
-        Severity::Error => ReportKind::Error,
-        Severity::Warning => ReportKind::Warning,
-        Severity::Note => ReportKind::Advice,
-    }
 }
 
 fn severity_color(d: &Diagnostic, color: bool) -> Option<Color> {
@@ -131,31 +126,37 @@ fn name_note(code: Code) -> String {
     )
 }
 
-/// The span as ariadne may take it: clamped into the text it is shown.
+/// The span as ariadne may take it. Clamping to the file's own text is
+/// enough: `shown_text` only ever adds after its end.
 fn span_in(file: &SourceFile, span: crate::syntax::Span) -> Range<usize> {
-    clamp(shown_text(file), span)
+    clamp(&file.text, span)
 }
 
-/// ariadne draws nothing, not even the help, for a source with no lines; an
-/// empty file is shown as one empty line so its diagnostics still render.
-fn shown_text(file: &SourceFile) -> &str {
-    if file.text.is_empty() {
-        "\n"
+/// ariadne has no line after a final newline, so it would put a span at the
+/// end of the file on the last line (`2:49` where the other formats say
+/// `3:1`), and for an empty file it draws nothing, not even the help. A
+/// space after the final newline gives that position a line of its own.
+fn shown_text(file: &SourceFile) -> Cow<'_, str> {
+    if file.text.is_empty() || file.text.ends_with('\n') {
+        Cow::Owned(format!("{} ", file.text))
     } else {
-        &file.text
+        Cow::Borrowed(&file.text)
     }
 }
 
 /// Builds each ariadne `Source` (a line index) once per render, on first use.
 struct SourceCache<'a> {
     files: &'a Files<'a>,
-    sources: HashMap<FileId, Source<&'a str>>,
+    sources: HashMap<FileId, Source<Cow<'a, str>>>,
 }
 
 impl<'a> ariadne::Cache<FileId> for SourceCache<'a> {
-    type Storage = &'a str;
+    type Storage = Cow<'a, str>;
 
-    fn fetch(&mut self, id: &FileId) -> Result<&Source<&'a str>, Box<dyn std::fmt::Debug + '_>> {
+    fn fetch(
+        &mut self,
+        id: &FileId,
+    ) -> Result<&Source<Cow<'a, str>>, Box<dyn std::fmt::Debug + '_>> {
         let files = self.files;
         Ok(self
             .sources

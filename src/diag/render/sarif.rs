@@ -12,6 +12,9 @@
 //! - The help follows the message on its own line (`message.text`); the
 //!   primary label, when it differs from the message, is the location's
 //!   message; secondary labels are `relatedLocations`.
+//! - In every message string `{` and `}` are written `{{` and `}}`, as SARIF
+//!   §3.11.5 requires (single braces delimit placeholders), so consumers
+//!   that follow the spec show trig's braces as written.
 
 use serde_json::{json, Value};
 
@@ -49,11 +52,20 @@ fn rule(code: Code) -> Value {
     json!({
         "id": code.id(),
         "name": code.name(),
-        "shortDescription": { "text": code.summary() },
-        "fullDescription": { "text": what_it_means(explanation).unwrap_or_else(|| code.summary().to_string()) },
-        "help": { "text": explanation, "markdown": explanation },
+        "shortDescription": { "text": text(code.summary()) },
+        "fullDescription": { "text": text(&full_description(code)) },
+        "help": { "text": text(explanation), "markdown": text(explanation) },
         "defaultConfiguration": { "level": level(code.default_severity()) },
     })
+}
+
+fn full_description(code: Code) -> String {
+    what_it_means(code.explanation()).unwrap_or_else(|| code.summary().to_string())
+}
+
+/// A SARIF message string: braces doubled (§3.11.5).
+fn text(s: &str) -> String {
+    s.replace('{', "{{").replace('}', "}}")
 }
 
 /// The paragraph under the "What it means" heading of an explanation: a
@@ -82,7 +94,7 @@ fn level(severity: Severity) -> &'static str {
 fn result(d: &Diagnostic, files: &Files) -> Value {
     let mut location = physical(files, d.file, d.span);
     if let Some(label) = d.label.as_ref().filter(|l| **l != d.message) {
-        location["message"] = json!({ "text": label });
+        location["message"] = json!({ "text": text(label) });
     }
     let related: Vec<Value> = d
         .secondary
@@ -91,7 +103,7 @@ fn result(d: &Diagnostic, files: &Files) -> Value {
         .map(|(i, l)| {
             let mut loc = physical(files, l.file, l.span);
             loc["id"] = json!(i);
-            loc["message"] = json!({ "text": l.message });
+            loc["message"] = json!({ "text": text(&l.message) });
             loc
         })
         .collect();
@@ -99,7 +111,7 @@ fn result(d: &Diagnostic, files: &Files) -> Value {
         "ruleId": d.code.id(),
         "ruleIndex": rule_index(d.code),
         "level": level(d.severity),
-        "message": { "text": message_with_help(d) },
+        "message": { "text": text(&message_with_help(d)) },
         "locations": [location],
     });
     if !related.is_empty() {
@@ -137,10 +149,11 @@ fn uri(name: &str) -> String {
     }
 }
 
-/// `C:/x` split into `C` and `/x`.
+/// `C:/x` split into `C` and `/x`; `a:b` is a relative name, not a drive.
 fn drive_path(path: &str) -> Option<(char, &str)> {
     let drive = path.chars().next().filter(char::is_ascii_alphabetic)?;
-    path[1..].strip_prefix(':').map(|rest| (drive, rest))
+    let rest = path[1..].strip_prefix(':')?;
+    rest.starts_with('/').then_some((drive, rest))
 }
 
 fn percent_encode(path: &str) -> String {
