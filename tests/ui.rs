@@ -94,7 +94,10 @@ fn description(case: &str) -> String {
     let bytes = std::fs::read(absolute(&format!("{UI}/{case}.trig"))).expect("case file");
     let text = String::from_utf8_lossy(&bytes);
     let first = text.lines().next().unwrap_or("");
-    let about = first.trim_start_matches('\u{FEFF}').strip_prefix('#').map(str::trim);
+    let about = first
+        .trim_start_matches('\u{FEFF}')
+        .strip_prefix('#')
+        .map(str::trim);
     match about {
         Some(about) if !about.is_empty() => about.to_string(),
         _ => panic!("{UI}/{case}.trig must start with a `# …` comment saying what it shows"),
@@ -107,7 +110,12 @@ fn named_code(case: &str) -> Option<Code> {
     Code::ALL
         .iter()
         .copied()
-        .filter(|c| case == c.name() || case.strip_prefix(c.name()).is_some_and(|rest| rest.starts_with('-')))
+        .filter(|c| {
+            case == c.name()
+                || case
+                    .strip_prefix(c.name())
+                    .is_some_and(|rest| rest.starts_with('-'))
+        })
         .max_by_key(|c| c.name().len())
 }
 
@@ -134,7 +142,11 @@ fn ui_snapshots() {
             failed.push(case);
         }
     }
-    assert!(failed.is_empty(), "UI snapshots differ for: {}", failed.join(", "));
+    assert!(
+        failed.is_empty(),
+        "UI snapshots differ for: {}",
+        failed.join(", ")
+    );
 }
 
 #[test]
@@ -148,7 +160,11 @@ fn every_case_is_named_after_a_code_it_reports() {
         };
         let checked = check_case(&case);
         if !checked.diagnostics.iter().any(|d| d.code == code) {
-            problems.push(format!("{case}: does not report {} {}", code.id(), code.name()));
+            problems.push(format!(
+                "{case}: does not report {} {}",
+                code.id(),
+                code.name()
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -165,7 +181,11 @@ fn every_code_has_a_ui_case() {
         .filter(|c| !produced.contains(c))
         .map(|c| format!("{} {}", c.id(), c.name()))
         .collect();
-    assert!(missing.is_empty(), "no UI case reports: {}", missing.join(", "));
+    assert!(
+        missing.is_empty(),
+        "no UI case reports: {}",
+        missing.join(", ")
+    );
 }
 
 #[test]
@@ -176,8 +196,16 @@ fn no_stray_files() {
     for entry in std::fs::read_dir(&dir).expect("ui folder").flatten() {
         let p = entry.path();
         if p.extension().is_some_and(|x| x == "toml") {
-            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-            assert!(stem == "trig" || cases.contains(&stem), "{}: no case `{stem}.trig` uses it", display(&p));
+            let stem = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
+            assert!(
+                stem == "trig" || cases.contains(&stem),
+                "{}: no case `{stem}.trig` uses it",
+                display(&p)
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 //! SMS encoding and segments; email templates; Viber and RCS lengths; the
 //! opt-out and consent lints. Problems are reported at the `send`.
 
-use super::catalog::{normalize_lang, Header, ParamFormat, ParamKey, TemplateCatalog, TemplateParams, WhatsappCatalog, WhatsappTemplate};
+use super::catalog::{normalize_lang, Header, ParamFormat, TemplateCatalog, TemplateParams, WhatsappCatalog, WhatsappTemplate};
 use super::config::Config;
 use super::ir::{self, Const, Lang, Params, TExpr, TExprKind};
 use super::sms;
@@ -136,15 +136,12 @@ impl<'a> ChannelChecker<'a, '_> {
             let d = self
                 .diag(Code::SmsUnicode, span, format!("`{c}` (U+{:04X}) makes this SMS UCS-2: 70 characters per segment instead of 160", c as u32))
                 .with_label("not in the GSM-7 alphabet")
-                .with_help(format!("{}; with it the literal text is {} segment(s)", replacement_hint(c), a.segments));
+                .with_help(format!("{}; in UCS-2 the fixed text takes {} segment{}", replacement_hint(c), a.segments, if a.segments == 1 { "" } else { "s" }));
             self.push(d);
         }
         let max = self.cat.config.sms_max_segments();
         if a.segments > max {
-            let enc = match a.encoding {
-                sms::Encoding::Gsm7 => "GSM-7",
-                sms::Encoding::Ucs2 => "UCS-2",
-            };
+            let enc = a.encoding.name();
             let d = self
                 .diag(Code::SmsSegments, t.span, format!("this SMS is {} segments ({enc}, {} units) before interpolation; the limit is {max}", a.segments, a.units))
                 .with_help("shorten the text, or raise `[channels.sms] max_segments` in trig.toml; each segment is billed");
@@ -153,9 +150,17 @@ impl<'a> ChannelChecker<'a, '_> {
     }
 
     fn max_length(&mut self, t: &ast::Text, name: &str, max: usize) -> Option<()> {
-        let n: usize = Self::literal_text(t).iter().map(|(s, _)| s.chars().count()).sum();
+        let lits = Self::literal_text(t);
+        let n: usize = lits.iter().map(|(s, _)| s.chars().count()).sum();
         if n > max {
-            self.push(self.diag(Code::TextTooLong, t.span, format!("this {name} text is {n} characters; {name} allows {max}")).with_help(format!("shorten the text to at most {max} characters")));
+            let joined: String = lits.iter().map(|(s, _)| *s).collect();
+            let (offset, c) = joined.char_indices().nth(max).unwrap_or((0, ' '));
+            let span = source_span_of(&lits, offset, c);
+            let d = self
+                .diag(Code::TextTooLong, span, format!("this {name} text is {n} characters; {name} allows {max}"))
+                .with_label(format!("character {} is past the limit", max + 1))
+                .with_help(format!("shorten the text to at most {max} characters"));
+            self.push(d);
             return None;
         }
         Some(())
@@ -300,9 +305,14 @@ impl<'a> ChannelChecker<'a, '_> {
             self.push(self.diag(Code::ParamCount, at, format!("template `{}` has a {format} header, which trig cannot fill", t.name)).with_help("use a template with a TEXT, IMAGE, VIDEO or DOCUMENT header"));
             return None;
         }
+        let unfillable = t.other_components.first().cloned().or_else(|| t.buttons.iter().find(|b| b.kind == "COPY_CODE").map(|_| "COPY_CODE button".to_string()));
+        if let Some(what) = unfillable {
+            self.push(self.diag(Code::ParamCount, at, format!("template `{}` has a {what}, whose values trig cannot fill", t.name)).with_help("trig fills header, body and URL-button placeholders; use a template without carousel cards, offers or copy-code buttons"));
+            return None;
+        }
         let lowered = match t.parameter_format {
             ParamFormat::Named => {
-                let names: Vec<String> = t.placeholders.iter().filter_map(|p| match &p.key { ParamKey::Named(n) => Some(n.clone()), _ => None }).collect();
+                let names: Vec<String> = t.param_names().into_iter().map(String::from).collect();
                 self.named_params(&t.name, &names, params, scope)?
             }
             ParamFormat::Positional => self.positional_params(&t.name, t.placeholders.len(), t.has_media_header(), params, at, scope)?,
@@ -320,7 +330,13 @@ impl<'a> ChannelChecker<'a, '_> {
             return None;
         }
         if values.len() != want {
-            self.push(self.diag(Code::ParamCount, span, format!("template `{name}` has {want} parameter(s) but {} are given", values.len())).with_help(format!("give exactly {want} value(s), in the order of the placeholders {{{{1}}}}…: header, body, then buttons")));
+            let given = match values.len() {
+                0 => "none is given".to_string(),
+                1 => "1 is given".to_string(),
+                n => format!("{n} are given"),
+            };
+            let values_word = if want == 1 { "value" } else { "values" };
+            self.push(self.diag(Code::ParamCount, span, format!("template `{name}` has {want} {} but {given}", if want == 1 { "parameter" } else { "parameters" })).with_help(format!("give exactly {want} {values_word}, in the order of the placeholders {{{{1}}}}, {{{{2}}}}, …: header, body, then buttons")));
             return None;
         }
         if media && header.is_empty() {
@@ -343,6 +359,9 @@ impl<'a> ChannelChecker<'a, '_> {
         let items: &[ast::Param] = params.map_or(&[], |p| &p.items);
         let mut out = Vec::new();
         let mut ok = true;
+        // Names offered as "did you mean" for a misspelled one: reporting
+        // them as missing as well would say the same thing twice.
+        let mut suggested: Vec<&str> = Vec::new();
         for p in items {
             let Some(n) = &p.name else {
                 self.push(self.diag(Code::ParamNames, p.span, format!("template `{name}` takes named parameters")).with_help(format!("name each value: `with ({}: …)`", want.first().map_or("name", String::as_str))));
@@ -350,7 +369,10 @@ impl<'a> ChannelChecker<'a, '_> {
             };
             if !want.contains(&n.name) {
                 let help = match did_you_mean(&n.name, want.iter().map(String::as_str)) {
-                    Some(s) => format!("did you mean `{s}`?"),
+                    Some(s) => {
+                        suggested.push(s);
+                        format!("did you mean `{s}`?")
+                    }
                     None => format!("the template's parameters are {}", want.join(", ")),
                 };
                 self.push(self.diag(Code::ParamNames, n.span, format!("template `{name}` has no parameter `{}`", n.name)).with_help(help));
@@ -359,7 +381,12 @@ impl<'a> ChannelChecker<'a, '_> {
             }
             out.push((n.name.clone(), self.typer.rendered(&p.value, scope)?));
         }
-        let missing: Vec<&str> = want.iter().filter(|w| !items.iter().any(|p| p.name.as_ref().is_some_and(|n| &n.name == *w))).map(String::as_str).collect();
+        let missing: Vec<&str> = want
+            .iter()
+            .filter(|w| !items.iter().any(|p| p.name.as_ref().is_some_and(|n| &n.name == *w)))
+            .map(String::as_str)
+            .filter(|w| !suggested.contains(w))
+            .collect();
         if !missing.is_empty() {
             let span = params.map_or(Span::default(), |p| p.span);
             self.push(self.diag(Code::ParamNames, span, format!("template `{name}` needs {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))).with_help(format!("add `{}: …` to `with (…)`", missing[0])));

@@ -203,14 +203,17 @@ impl<'s> Typer<'s> {
             (BinaryOp::Div, Dur, Dur) => Num,
             _ => {
                 let span = a.span.to(b.span);
+                let joins_text = op == BinaryOp::Add && (a.ty == Str || b.ty == Str);
                 self.err(
                     Code::TypeMismatch,
                     span,
                     format!("cannot compute {} {} {}", a.ty.name(), op.symbol(), b.ty.name()),
                 )
-                .help = Some(
-                    "arithmetic works on numbers; a timestamp ± a duration is a timestamp, timestamp − timestamp a duration, number × duration a duration".into(),
-                );
+                .help = Some(if joins_text {
+                    "`+` adds numbers and does not join text; in a message, write the text outside the braces, as in `{cart.value} EUR`".into()
+                } else {
+                    "arithmetic works on numbers; a timestamp ± a duration is a timestamp, timestamp − timestamp a duration, number × duration a duration".into()
+                });
                 return None;
             }
         };

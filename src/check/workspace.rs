@@ -32,6 +32,8 @@ pub struct Checked {
     pub program: ir::Program,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: SourceMap,
+    /// The project settings the runtime needs (zones, caps, eligibility).
+    pub config: Config,
 }
 
 impl Checked {
@@ -130,7 +132,8 @@ impl Workspace {
         let text = String::from_utf8_lossy(&bytes[..valid]).into_owned();
         let file = self.add_source(name, &text);
         let d = Diagnostic::new(Code::InvalidEncoding, file, Span::new(valid, valid), format!("the file is not valid UTF-8 at byte {valid}"))
-            .with_help("save the file as UTF-8 (a BOM is fine)");
+            .with_label("not UTF-8 from here on")
+            .with_help("save the file as UTF-8 (a BOM is fine); a file saved as Latin-1 or Windows-1252 usually breaks at its first accented letter");
         self.diagnostics.push(d);
     }
 
@@ -159,9 +162,7 @@ impl Workspace {
         let spans: Vec<(FileId, Vec<Span>)> = self.files.iter().map(|(f, _, a)| (*f, a.rules.iter().map(|r| r.span).collect())).collect();
         let mut diagnostics = suppress::apply(diagnostics, &self.sources, &spans, &self.config);
         diagnostics.sort_by_key(|d| (d.file, d.span.start, d.code));
-        let failed: BTreeSet<(FileId, usize)> = diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| (d.file, d.span.start)).collect();
-        let _ = failed;
-        Checked { program: ir::Program { rules }, diagnostics, sources: self.sources }
+        Checked { program: ir::Program { rules }, diagnostics, sources: self.sources, config: self.config }
     }
 
     /// Events named as triggers, absences or goals anywhere in the workspace.
