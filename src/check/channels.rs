@@ -192,7 +192,7 @@ impl<'a> ChannelChecker<'a, '_> {
             None => None,
         };
         let params = match (&t.params, params) {
-            (TemplateParams::Named(names), p) => self.named_params(&name.value, names, p, scope)?,
+            (TemplateParams::Named(names), p) => self.named_params(&name.value, names, false, p, scope)?,
             (TemplateParams::Positional(n), p) => self.positional_params(&name.value, *n as usize, false, p, name.span, scope)?,
         };
         Some(ir::StepBody::Template { name: name.value.clone(), lang, params })
@@ -313,7 +313,7 @@ impl<'a> ChannelChecker<'a, '_> {
         let lowered = match t.parameter_format {
             ParamFormat::Named => {
                 let names: Vec<String> = t.param_names().into_iter().map(String::from).collect();
-                self.named_params(&t.name, &names, params, scope)?
+                self.named_params(&t.name, &names, t.has_media_header(), params, scope)?
             }
             ParamFormat::Positional => self.positional_params(&t.name, t.placeholders.len(), t.has_media_header(), params, at, scope)?,
         };
@@ -322,9 +322,8 @@ impl<'a> ChannelChecker<'a, '_> {
     }
 
     fn positional_params(&mut self, name: &str, want: usize, media: bool, params: Option<&ast::Params>, at: Span, scope: &Scope) -> Option<Params> {
-        let items: &[ast::Param] = params.map_or(&[], |p| &p.items);
-        let (header, values): (Vec<&ast::Param>, Vec<&ast::Param>) = items.iter().partition(|p| p.name.as_ref().is_some_and(|n| n.name == "header"));
         let span = params.map_or(at, |p| p.span);
+        let (values, header) = self.media_header(name, media, params, span, scope)?;
         if let Some(named) = values.iter().find(|p| p.name.is_some()) {
             self.push(self.diag(Code::ParamNames, named.span, format!("template `{name}` takes positional parameters")).with_help("write the values in order without names: `with (customer.first_name, cart.url)`"));
             return None;
@@ -339,6 +338,27 @@ impl<'a> ChannelChecker<'a, '_> {
             self.push(self.diag(Code::ParamCount, span, format!("template `{name}` has {want} {} but {given}", if want == 1 { "parameter" } else { "parameters" })).with_help(format!("give exactly {want} {values_word}, in the order of the placeholders {{{{1}}}}, {{{{2}}}}, …: header, body, then buttons")));
             return None;
         }
+        let values = values.iter().map(|p| self.typer.rendered(&p.value, scope)).collect::<Option<Vec<_>>>()?;
+        Some(if values.is_empty() && header.is_none() { Params::None } else { Params::Positional { values, header } })
+    }
+
+    /// Splits off the `header: EXPR` that gives a media header's link: it
+    /// must end the list, appear once, and only for a template with a
+    /// media header (which needs one).
+    fn media_header<'p>(&mut self, name: &str, media: bool, params: Option<&'p ast::Params>, span: Span, scope: &Scope) -> Option<(Vec<&'p ast::Param>, Option<TExpr>)> {
+        let items: &[ast::Param] = params.map_or(&[], |p| &p.items);
+        let is_header = |p: &ast::Param| p.name.as_ref().is_some_and(|n| n.name == "header");
+        let (header, values): (Vec<&ast::Param>, Vec<&ast::Param>) = items.iter().partition(|p| is_header(p));
+        if let Some(second) = header.get(1) {
+            self.push(self.diag(Code::ParamCount, second.span, "`header:` is given twice").with_help("give the media header's link once, at the end of `with (…)`"));
+            return None;
+        }
+        if let (Some(h), Some(last)) = (header.first(), items.last()) {
+            if !is_header(last) {
+                self.push(self.diag(Code::ParamCount, h.span, "`header:` must end the parameter list").with_help("move `header: …` after the other values"));
+                return None;
+            }
+        }
         if media && header.is_empty() {
             self.push(self.diag(Code::ParamCount, span, format!("template `{name}` has a media header that needs a link")).with_help("end the list with `header: \"https://…\"` (or an expression giving the link)"));
             return None;
@@ -347,22 +367,24 @@ impl<'a> ChannelChecker<'a, '_> {
             self.push(self.diag(Code::ParamCount, h.span, format!("template `{name}` has no media header")).with_help("remove `header: …`"));
             return None;
         }
-        let values = values.iter().map(|p| self.typer.rendered(&p.value, scope)).collect::<Option<Vec<_>>>()?;
         let header = match header.first() {
             Some(h) => Some(self.typer.rendered(&h.value, scope)?),
             None => None,
         };
-        Some(if values.is_empty() && header.is_none() { Params::None } else { Params::Positional { values, header } })
+        Some((values, header))
     }
 
-    fn named_params(&mut self, name: &str, want: &[String], params: Option<&ast::Params>, scope: &Scope) -> Option<Params> {
-        let items: &[ast::Param] = params.map_or(&[], |p| &p.items);
+    fn named_params(&mut self, name: &str, want: &[String], media: bool, params: Option<&ast::Params>, scope: &Scope) -> Option<Params> {
+        let span = params.map_or(Span::default(), |p| p.span);
+        // A template parameter called `header` wins over the media link.
+        let media = media && !want.iter().any(|w| w == "header");
+        let (items, header) = if media { self.media_header(name, true, params, span, scope)? } else { (params.map_or(Vec::new(), |p| p.items.iter().collect()), None) };
         let mut out = Vec::new();
         let mut ok = true;
         // Names offered as "did you mean" for a misspelled one: reporting
         // them as missing as well would say the same thing twice.
         let mut suggested: Vec<&str> = Vec::new();
-        for p in items {
+        for &p in &items {
             let Some(n) = &p.name else {
                 self.push(self.diag(Code::ParamNames, p.span, format!("template `{name}` takes named parameters")).with_help(format!("name each value: `with ({}: …)`", want.first().map_or("name", String::as_str))));
                 return None;
@@ -388,11 +410,10 @@ impl<'a> ChannelChecker<'a, '_> {
             .filter(|w| !suggested.contains(w))
             .collect();
         if !missing.is_empty() {
-            let span = params.map_or(Span::default(), |p| p.span);
             self.push(self.diag(Code::ParamNames, span, format!("template `{name}` needs {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))).with_help(format!("add `{}: …` to `with (…)`", missing[0])));
             return None;
         }
-        ok.then_some(if out.is_empty() { Params::None } else { Params::Named(out) })
+        ok.then_some(if out.is_empty() && header.is_none() { Params::None } else { Params::Named { values: out, header } })
     }
 
     /// Meta refuses empty values, line breaks, tabs and more than four
@@ -401,7 +422,7 @@ impl<'a> ChannelChecker<'a, '_> {
         let values: Vec<&TExpr> = match p {
             Params::None => Vec::new(),
             Params::Positional { values, header } => values.iter().chain(header.iter()).collect(),
-            Params::Named(v) => v.iter().map(|(_, e)| e).collect(),
+            Params::Named { values, header } => values.iter().map(|(_, e)| e).chain(header.iter()).collect(),
         };
         for v in values {
             if let Some(problem) = literal_param_problem(v) {

@@ -180,6 +180,24 @@ impl Config {
                 });
             }
         }
+        for name in &self.lint.allow {
+            if crate::diag::Code::parse(name).is_none() {
+                errors.push(ConfigError {
+                    message: format!("`{name}` in `[lint] allow` is not a diagnostic code or name"),
+                    span: locate(name),
+                    help: Some("use a code such as `T0107` or a name such as `unnamed-rule`; `trig explain` lists them".into()),
+                });
+            }
+        }
+        for channel in self.caps.channel.keys() {
+            if !crate::syntax::lexer::CHANNELS.contains(&channel.as_str()) {
+                errors.push(ConfigError {
+                    message: format!("`{channel}` in `[caps.channel]` is not a channel"),
+                    span: locate(channel),
+                    help: Some(format!("the channels are {}", crate::syntax::lexer::CHANNELS.join(", "))),
+                });
+            }
+        }
         for (key, value) in [("allowed_lateness", &self.runtime.allowed_lateness), ("max_future", &self.runtime.max_future)] {
             if let Some(Err((message, help))) = value.as_deref().map(parse_duration) {
                 errors.push(ConfigError {

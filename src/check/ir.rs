@@ -153,7 +153,7 @@ pub enum Lang {
 pub enum Params {
     None,
     Positional { values: Vec<TExpr>, header: Option<TExpr> },
-    Named(Vec<(String, TExpr)>),
+    Named { values: Vec<(String, TExpr)>, header: Option<TExpr> },
 }
 
 #[derive(Debug, Clone, PartialEq)]

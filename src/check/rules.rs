@@ -182,7 +182,7 @@ impl RuleChecker<'_, '_> {
         if let (true, Some(w)) = (after_wait, a.within) {
             self.err(Code::WithinAfterFor, w.span, "an absence after `for` cannot have its own `within`", "after `for D`, the absence is watched during the wait itself; remove `within …`");
         }
-        self.ambiguous_absence(&a.event);
+        self.ambiguous_absence(&a.event, &scopes.bound);
         self.events_known(std::slice::from_ref(&a.event));
         let events = vec![a.event.name.clone()];
         let mut aliases = scopes.bound.clone();
@@ -207,9 +207,10 @@ impl RuleChecker<'_, '_> {
     }
 
     /// `where x > 1 and not customer.vip` reads `customer.vip` as an event.
-    fn ambiguous_absence(&mut self, e: &ast::EventName) {
+    fn ambiguous_absence(&mut self, e: &ast::EventName, aliases: &[(String, Binding)]) {
         let root = e.name.split('.').next().unwrap_or("");
-        let looks_like_value = !e.quoted && e.name.contains('.') && root == "customer";
+        let is_value_root = root == "customer" || aliases.iter().any(|(a, _)| a == root);
+        let looks_like_value = !e.quoted && e.name.contains('.') && is_value_root;
         let known = self.ctx.known_events.contains(&e.name) || self.ctx.schema.is_some_and(|s| s.has_event(&e.name));
         if looks_like_value && !known {
             let d = Diagnostic::new(Code::AmbiguousAbsence, self.file, e.span, format!("`and not {}` is read as \"no event `{}` happened\"", e.name, e.name))

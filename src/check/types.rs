@@ -390,10 +390,12 @@ impl<'s> Typer<'s> {
     }
 
     fn prop_type(&mut self, events: &[String], path: &[String], span: Span) -> Option<Type> {
-        for ev in events {
-            if let Some(lookup) = self.schema.and_then(|s| s.event_prop(ev, path)) {
-                return self.schema_type(lookup, path, span, &format!("event `{ev}`"));
-            }
+        // For `(E or F)`, the prop needs to exist on one of them.
+        let lookups: Vec<(&String, Lookup)> = events.iter().filter_map(|ev| self.schema.and_then(|s| s.event_prop(ev, path)).map(|l| (ev, l))).collect();
+        let defined = lookups.iter().find(|(_, l)| !matches!(l, Lookup::Unknown { .. }));
+        if let Some((ev, lookup)) = defined.or(lookups.first()) {
+            let (ev, lookup) = ((*ev).clone(), lookup.clone());
+            return self.schema_type(lookup, path, span, &format!("event `{ev}`"));
         }
         Some(self.inferred_type(events, path))
     }

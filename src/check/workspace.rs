@@ -104,7 +104,7 @@ impl Workspace {
             };
             let span = e.span.map_or(Span::default(), |(s, e)| Span::new(s, e));
             let mut d = Diagnostic::new(code, file, span, e.message);
-            d.help = e.help;
+            d.help = Some(e.help.unwrap_or_else(|| "correct the catalog file at this place; docs/catalogs.md describes the formats".into()));
             if let Some(prev) = &e.previous {
                 let first = self.sources.files().find(|(_, f)| f.name == prev.file).map(|(id, _)| id);
                 if let (Some(id), Some((s, end))) = (first, prev.span) {

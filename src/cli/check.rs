@@ -44,7 +44,8 @@ pub fn run(a: Args) -> i32 {
     let checked = ws.check();
     let color = format == Format::Human && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let out = render(format, &checked.diagnostics, &checked.sources, color);
-    print!("{out}");
+    // A closed pipe (`trig check | head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
     let count = |s: Severity| checked.diagnostics.iter().filter(|d| d.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     if format == Format::Human {

@@ -73,21 +73,27 @@ pub fn parse_error(
             InputLocation::Pos(p) => p,
             InputLocation::Span((s, _)) => s,
         };
-    let found = tokens.iter().find(|t| t.span.end > pos && t.kind != TokenKind::Comment);
+    // Tokens are in order; binary search keeps a file of many broken rules
+    // from being scanned once per rule.
+    let chunk_from = tokens.partition_point(|t| t.span.start < chunk.start);
+    let before_pos = tokens.partition_point(|t| t.span.end <= pos);
+    let found = tokens[before_pos..].iter().find(|t| t.kind != TokenKind::Comment);
     let found = found.filter(|t| t.span.start < chunk.end);
     // A string without its closing quote runs to the end of its line, so
     // pest often fails only after it (at the end of the rule).
-    let unterminated = tokens
+    let unterminated = tokens[chunk_from..]
         .iter()
-        .find(|t| t.kind == TokenKind::Str(StrKind::Unterminated) && t.span.start >= chunk.start && t.span.start <= pos);
+        .take_while(|t| t.span.start <= pos)
+        .find(|t| t.kind == TokenKind::Str(StrKind::Unterminated));
     if let Some(d) = special_case(src, tokens, unterminated.or(found), file) {
         return d;
     }
     let expected = expected_words(e);
-    let after = tokens
+    let after = tokens[..before_pos]
         .iter()
         .rev()
-        .find(|t| t.span.end <= pos && t.kind != TokenKind::Comment && t.span.start >= chunk.start);
+        .take_while(|t| t.span.start >= chunk.start)
+        .find(|t| t.kind != TokenKind::Comment);
     let (span, found_words) = match found {
         Some(t) => (t.span, format!("found `{}`", shorten(t.text(src)))),
         None => {
@@ -122,7 +128,8 @@ fn special_case(src: &str, tokens: &[Token], found: Option<&Token>, file: FileId
         );
     }
     if t.text(src) == "else" && matches!(t.kind, TokenKind::Word(_)) {
-        let then = tokens.iter().rev().find(|x| x.span.end <= t.span.start && x.is_keyword(src, "then"));
+        let before = tokens.partition_point(|x| x.span.end <= t.span.start);
+        let then = tokens[..before].iter().rev().find(|x| x.is_keyword(src, "then"));
         let mut d = Diagnostic::new(Code::ElseNotSupported, file, t.span, "trig has no `else`")
             .with_label("`else` is not a keyword")
             .with_help(
@@ -179,9 +186,11 @@ const GENERAL_HELP: &str = "a rule reads `[rule NAME:] when TRIGGER [if EXPR | u
 /// The end of the chunk's last token, so an error "at the end" points at
 /// the rule and not at the blank lines or comments after it.
 fn last_token_end(tokens: &[Token], chunk: Span) -> usize {
-    tokens
+    let upto = tokens.partition_point(|t| t.span.start < chunk.end);
+    tokens[..upto]
         .iter()
         .rev()
-        .find(|t| t.kind != TokenKind::Comment && t.span.end <= chunk.end && t.span.start >= chunk.start)
+        .take_while(|t| t.span.start >= chunk.start)
+        .find(|t| t.kind != TokenKind::Comment && t.span.end <= chunk.end)
         .map_or(chunk.start, |t| t.span.end)
 }

@@ -170,7 +170,10 @@ impl Builder<'_> {
     /// Refuses input nested deeper than [`MAX_NESTING`] before pest recurses into it.
     fn nesting_ok(&mut self, src: &str, chunk: Span, tokens: &[Token]) -> bool {
         let mut depth = 0usize;
-        for t in tokens.iter().filter(|t| t.span.start >= chunk.start && t.span.end <= chunk.end) {
+        // Tokens are in order: find the chunk's by binary search, so that a
+        // file of many rules is not scanned once per rule.
+        let from = tokens.partition_point(|t| t.span.start < chunk.start);
+        for t in tokens[from..].iter().take_while(|t| t.span.end <= chunk.end) {
             let mut at = t.span;
             match t.kind {
                 TokenKind::LParen | TokenKind::LBracket => depth += 1,
