@@ -4,7 +4,7 @@
 //! the wall clock. The `trig` binary (src/main.rs, src/cli/) does the I/O
 //! and hands text to the library. See ARCHITECTURE.md for the pipeline.
 
-pub mod diag;
-pub mod syntax;
 pub mod check;
+pub mod diag;
 pub mod fmt;
+pub mod syntax;

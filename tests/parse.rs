@@ -760,13 +760,11 @@ fn keywords_after_a_dot_and_as_parameter_names() {
 
 // ------------------------------------------------------------------ actions
 
-fn template(
-    src: &str,
-) -> (
-    String,
-    Option<String>,
-    Option<Vec<(Option<String>, String)>>,
-) {
+/// `(name, value)` of each template parameter, values as s-expressions.
+type ParamList = Vec<(Option<String>, String)>;
+
+/// Name, `lang` and parameters of a template step.
+fn template(src: &str) -> (String, Option<String>, Option<ParamList>) {
     let r = one(src);
     let StepBody::Template { name, lang, params } = r.action.body else {
         panic!()
@@ -1272,6 +1270,15 @@ fn chained_comparison() {
     assert_eq!(d.code, Code::ChainedComparison);
     assert_eq!((line, col), (1, 21));
     assert!(d.help.unwrap().contains("and"));
+    // As written in LANGUAGE.md, in a filter, and with word operators.
+    let src = "when e where a < b < c then send sms \"x\"";
+    let (d, line, col) = the_error(src);
+    assert_eq!(d.code, Code::ChainedComparison);
+    assert_eq!((line, col), (1, 20));
+    assert_eq!(d.secondary.len(), 1, "the first comparison is shown too");
+    assert_eq!(slice(src, d.secondary[0].span), "<");
+    let (d, ..) = the_error("when e if x.a == x.b in [1] then send sms \"x\"");
+    assert_eq!(d.code, Code::ChainedComparison);
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //! SMS encoding and segments; email templates; Viber and RCS lengths; the
 //! opt-out and consent lints. Problems are reported at the `send`.
 
-use super::catalog::{normalize_lang, Header, ParamFormat, TemplateCatalog, TemplateParams, WhatsappCatalog, WhatsappTemplate};
+use super::catalog::{
+    normalize_lang, Header, ParamFormat, TemplateCatalog, TemplateParams, WhatsappCatalog,
+    WhatsappTemplate,
+};
 use super::config::Config;
 use super::ir::{self, Const, Lang, Params, TExpr, TExprKind};
 use super::sms;
@@ -58,20 +61,41 @@ impl<'a> ChannelChecker<'a, '_> {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => format!("the channels are {}", CHANNELS.join(", ")),
             };
-            self.push(self.diag(Code::UnknownChannel, s.channel.span, format!("`{channel}` is not a channel")).with_help(help));
+            self.push(
+                self.diag(
+                    Code::UnknownChannel,
+                    s.channel.span,
+                    format!("`{channel}` is not a channel"),
+                )
+                .with_help(help),
+            );
             return None;
         }
         let body = match &s.body {
             StepBody::Text(t) => self.text_step(channel, t, at, cx)?,
             StepBody::Template { name, lang, params } => match channel {
-                "whatsapp" => self.whatsapp_template(name, lang.as_ref(), params.as_ref(), at, cx.scope)?,
-                _ => self.plain_template(channel, name, lang.as_ref(), params.as_ref(), cx.scope)?,
+                "whatsapp" => {
+                    self.whatsapp_template(name, lang.as_ref(), params.as_ref(), at, cx.scope)?
+                }
+                _ => {
+                    self.plain_template(channel, name, lang.as_ref(), params.as_ref(), cx.scope)?
+                }
             },
         };
-        Some(ir::Step { channel: channel.to_string(), body, span: s.span })
+        Some(ir::Step {
+            channel: channel.to_string(),
+            body,
+            span: s.span,
+        })
     }
 
-    fn text_step(&mut self, channel: &str, t: &ast::Text, at: Span, cx: &StepContext) -> Option<ir::StepBody> {
+    fn text_step(
+        &mut self,
+        channel: &str,
+        t: &ast::Text,
+        at: Span,
+        cx: &StepContext,
+    ) -> Option<ir::StepBody> {
         let parts = self.text_parts(t, cx.scope)?;
         match channel {
             "email" => {
@@ -157,7 +181,11 @@ impl<'a> ChannelChecker<'a, '_> {
             let (offset, c) = joined.char_indices().nth(max).unwrap_or((0, ' '));
             let span = source_span_of(&lits, offset, c);
             let d = self
-                .diag(Code::TextTooLong, span, format!("this {name} text is {n} characters; {name} allows {max}"))
+                .diag(
+                    Code::TextTooLong,
+                    span,
+                    format!("this {name} text is {n} characters; {name} allows {max}"),
+                )
                 .with_label(format!("character {} is past the limit", max + 1))
                 .with_help(format!("shorten the text to at most {max} characters"));
             self.push(d);
@@ -179,7 +207,14 @@ impl<'a> ChannelChecker<'a, '_> {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("add `{}` for {channel} to the templates file named in trig.toml (`[catalogs] templates`)", name.value),
             };
-            self.push(self.diag(Code::UnknownTemplate, name.span, format!("there is no {channel} template `{}`", name.value)).with_help(help));
+            self.push(
+                self.diag(
+                    Code::UnknownTemplate,
+                    name.span,
+                    format!("there is no {channel} template `{}`", name.value),
+                )
+                .with_help(help),
+            );
             return None;
         };
         if !t.is_sendable() {
@@ -192,23 +227,51 @@ impl<'a> ChannelChecker<'a, '_> {
             None => None,
         };
         let params = match (&t.params, params) {
-            (TemplateParams::Named(names), p) => self.named_params(&name.value, names, false, p, scope)?,
-            (TemplateParams::Positional(n), p) => self.positional_params(&name.value, *n as usize, false, p, name.span, scope)?,
+            (TemplateParams::Named(names), p) => {
+                self.named_params(&name.value, names, false, p, scope)?
+            }
+            (TemplateParams::Positional(n), p) => {
+                self.positional_params(&name.value, *n as usize, false, p, name.span, scope)?
+            }
         };
-        Some(ir::StepBody::Template { name: name.value.clone(), lang, params })
+        Some(ir::StepBody::Template {
+            name: name.value.clone(),
+            lang,
+            params,
+        })
     }
 
-    fn plain_lang(&mut self, t: &super::catalog::Template, e: &ast::Expr, scope: &Scope) -> Option<Lang> {
+    fn plain_lang(
+        &mut self,
+        t: &super::catalog::Template,
+        e: &ast::Expr,
+        scope: &Scope,
+    ) -> Option<Lang> {
         let mut te = self.typer.expr(e, scope)?;
-        self.typer.expect(&mut te, ir::Type::Str, "a language is a code such as \"en_US\"")?;
+        self.typer.expect(
+            &mut te,
+            ir::Type::Str,
+            "a language is a code such as \"en_US\"",
+        )?;
         if let TExprKind::Const(Const::Str(s)) = &te.kind {
             if !t.has_language(s) {
-                self.push(self.diag(Code::TemplateLanguage, e.span, format!("template `{}` has no language `{s}`", t.name)).with_help(format!("its languages are {}", t.languages.join(", "))));
+                self.push(
+                    self.diag(
+                        Code::TemplateLanguage,
+                        e.span,
+                        format!("template `{}` has no language `{s}`", t.name),
+                    )
+                    .with_help(format!("its languages are {}", t.languages.join(", "))),
+                );
                 return None;
             }
             return Some(Lang::Fixed(normalize_lang(s)));
         }
-        Some(Lang::Dynamic { expr: te, approved: t.languages.clone(), default: self.cat.config.project.language.clone() })
+        Some(Lang::Dynamic {
+            expr: te,
+            approved: t.languages.clone(),
+            default: self.cat.config.project.language.clone(),
+        })
     }
 
     fn whatsapp_template(
@@ -225,7 +288,17 @@ impl<'a> ChannelChecker<'a, '_> {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "add the template's Meta export to `[catalogs] whatsapp` in trig.toml, or check the name".into(),
             };
-            self.push(self.diag(Code::UnknownTemplate, name.span, format!("there is no WhatsApp template `{}` in the catalog", name.value)).with_help(help));
+            self.push(
+                self.diag(
+                    Code::UnknownTemplate,
+                    name.span,
+                    format!(
+                        "there is no WhatsApp template `{}` in the catalog",
+                        name.value
+                    ),
+                )
+                .with_help(help),
+            );
             return None;
         }
         let (lang, versions) = self.whatsapp_lang(name, lang, scope)?;
@@ -233,19 +306,32 @@ impl<'a> ChannelChecker<'a, '_> {
         for t in versions {
             lowered = Some(self.whatsapp_params(t, params, name.span, scope)?);
         }
-        Some(ir::StepBody::Template { name: name.value.clone(), lang: Some(lang), params: lowered.unwrap_or(Params::None) })
+        Some(ir::StepBody::Template {
+            name: name.value.clone(),
+            lang: Some(lang),
+            params: lowered.unwrap_or(Params::None),
+        })
     }
 
     /// Decides the language(s) a WhatsApp send may use, and returns the
     /// template versions whose parameters must match.
-    fn whatsapp_lang(&mut self, name: &ast::StringLit, lang: Option<&ast::Expr>, scope: &Scope) -> Option<(Lang, Vec<&'a WhatsappTemplate>)> {
+    fn whatsapp_lang(
+        &mut self,
+        name: &ast::StringLit,
+        lang: Option<&ast::Expr>,
+        scope: &Scope,
+    ) -> Option<(Lang, Vec<&'a WhatsappTemplate>)> {
         let wa: &'a WhatsappCatalog = self.cat.whatsapp;
         let approved = wa.approved_languages(&name.value);
         let default = self.cat.config.project.language.clone();
         match lang {
             Some(e) => {
                 let mut te = self.typer.expr(e, scope)?;
-                self.typer.expect(&mut te, ir::Type::Str, "a language is a code such as \"en_US\"")?;
+                self.typer.expect(
+                    &mut te,
+                    ir::Type::Str,
+                    "a language is a code such as \"en_US\"",
+                )?;
                 if let TExprKind::Const(Const::Str(s)) = &te.kind {
                     let t = self.fixed_lang(name, s, e.span)?;
                     return Some((Lang::Fixed(t.language.clone()), vec![t]));
@@ -254,9 +340,20 @@ impl<'a> ChannelChecker<'a, '_> {
                     self.not_approved_anywhere(name);
                     return None;
                 }
-                let versions = wa.templates(&name.value).iter().filter(|t| t.is_approved()).collect();
+                let versions = wa
+                    .templates(&name.value)
+                    .iter()
+                    .filter(|t| t.is_approved())
+                    .collect();
                 let approved = approved.iter().map(|s| s.to_string()).collect();
-                Some((Lang::Dynamic { expr: te, approved, default }, versions))
+                Some((
+                    Lang::Dynamic {
+                        expr: te,
+                        approved,
+                        default,
+                    },
+                    versions,
+                ))
             }
             None => {
                 let chosen = match (&default, approved.as_slice()) {
@@ -277,17 +374,44 @@ impl<'a> ChannelChecker<'a, '_> {
         }
     }
 
-    fn fixed_lang(&mut self, name: &ast::StringLit, lang: &str, span: Span) -> Option<&'a WhatsappTemplate> {
+    fn fixed_lang(
+        &mut self,
+        name: &ast::StringLit,
+        lang: &str,
+        span: Span,
+    ) -> Option<&'a WhatsappTemplate> {
         let wa: &'a WhatsappCatalog = self.cat.whatsapp;
         match wa.get(&name.value, lang) {
             Some(t) if t.is_approved() => Some(t),
             Some(t) => {
-                let d = self.diag(Code::TemplateNotApproved, span, format!("WhatsApp template `{}` is {} in `{}`", name.value, t.status, t.language)).with_help(approved_help(wa, &name.value));
+                let d = self
+                    .diag(
+                        Code::TemplateNotApproved,
+                        span,
+                        format!(
+                            "WhatsApp template `{}` is {} in `{}`",
+                            name.value, t.status, t.language
+                        ),
+                    )
+                    .with_help(approved_help(wa, &name.value));
                 self.push(d);
                 None
             }
             None => {
-                let d = self.diag(Code::TemplateLanguage, span, format!("WhatsApp template `{}` has no language `{}`", name.value, normalize_lang(lang))).with_help(format!("{} (`en` and `en_US` are different languages in Meta's catalog)", approved_help(wa, &name.value)));
+                let d = self
+                    .diag(
+                        Code::TemplateLanguage,
+                        span,
+                        format!(
+                            "WhatsApp template `{}` has no language `{}`",
+                            name.value,
+                            normalize_lang(lang)
+                        ),
+                    )
+                    .with_help(format!(
+                        "{} (`en` and `en_US` are different languages in Meta's catalog)",
+                        approved_help(wa, &name.value)
+                    ));
                 self.push(d);
                 None
             }
@@ -295,17 +419,44 @@ impl<'a> ChannelChecker<'a, '_> {
     }
 
     fn not_approved_anywhere(&mut self, name: &ast::StringLit) {
-        let statuses: Vec<String> = self.cat.whatsapp.templates(&name.value).iter().map(|t| format!("{} in {}", t.status, t.language)).collect();
+        let statuses: Vec<String> = self
+            .cat
+            .whatsapp
+            .templates(&name.value)
+            .iter()
+            .map(|t| format!("{} in {}", t.status, t.language))
+            .collect();
         let d = self.diag(Code::TemplateNotApproved, name.span, format!("WhatsApp template `{}` is not approved in any language ({})", name.value, statuses.join(", "))).with_help("Meta rejects business-initiated messages that are not an APPROVED template; wait for approval or use another template");
         self.push(d);
     }
 
-    fn whatsapp_params(&mut self, t: &WhatsappTemplate, params: Option<&ast::Params>, at: Span, scope: &Scope) -> Option<Params> {
+    fn whatsapp_params(
+        &mut self,
+        t: &WhatsappTemplate,
+        params: Option<&ast::Params>,
+        at: Span,
+        scope: &Scope,
+    ) -> Option<Params> {
         if let Some(Header::Other { format }) = &t.header {
-            self.push(self.diag(Code::ParamCount, at, format!("template `{}` has a {format} header, which trig cannot fill", t.name)).with_help("use a template with a TEXT, IMAGE, VIDEO or DOCUMENT header"));
+            self.push(
+                self.diag(
+                    Code::ParamCount,
+                    at,
+                    format!(
+                        "template `{}` has a {format} header, which trig cannot fill",
+                        t.name
+                    ),
+                )
+                .with_help("use a template with a TEXT, IMAGE, VIDEO or DOCUMENT header"),
+            );
             return None;
         }
-        let unfillable = t.other_components.first().cloned().or_else(|| t.buttons.iter().find(|b| b.kind == "COPY_CODE").map(|_| "COPY_CODE button".to_string()));
+        let unfillable = t.other_components.first().cloned().or_else(|| {
+            t.buttons
+                .iter()
+                .find(|b| b.kind == "COPY_CODE")
+                .map(|_| "COPY_CODE button".to_string())
+        });
         if let Some(what) = unfillable {
             self.push(self.diag(Code::ParamCount, at, format!("template `{}` has a {what}, whose values trig cannot fill", t.name)).with_help("trig fills header, body and URL-button placeholders; use a template without carousel cards, offers or copy-code buttons"));
             return None;
@@ -315,13 +466,28 @@ impl<'a> ChannelChecker<'a, '_> {
                 let names: Vec<String> = t.param_names().into_iter().map(String::from).collect();
                 self.named_params(&t.name, &names, t.has_media_header(), params, scope)?
             }
-            ParamFormat::Positional => self.positional_params(&t.name, t.placeholders.len(), t.has_media_header(), params, at, scope)?,
+            ParamFormat::Positional => self.positional_params(
+                &t.name,
+                t.placeholders.len(),
+                t.has_media_header(),
+                params,
+                at,
+                scope,
+            )?,
         };
         self.literal_values(&lowered);
         Some(lowered)
     }
 
-    fn positional_params(&mut self, name: &str, want: usize, media: bool, params: Option<&ast::Params>, at: Span, scope: &Scope) -> Option<Params> {
+    fn positional_params(
+        &mut self,
+        name: &str,
+        want: usize,
+        media: bool,
+        params: Option<&ast::Params>,
+        at: Span,
+        scope: &Scope,
+    ) -> Option<Params> {
         let span = params.map_or(at, |p| p.span);
         let (values, header) = self.media_header(name, media, params, span, scope)?;
         if let Some(named) = values.iter().find(|p| p.name.is_some()) {
@@ -338,33 +504,74 @@ impl<'a> ChannelChecker<'a, '_> {
             self.push(self.diag(Code::ParamCount, span, format!("template `{name}` has {want} {} but {given}", if want == 1 { "parameter" } else { "parameters" })).with_help(format!("give exactly {want} {values_word}, in the order of the placeholders {{{{1}}}}, {{{{2}}}}, …: header, body, then buttons")));
             return None;
         }
-        let values = values.iter().map(|p| self.typer.rendered(&p.value, scope)).collect::<Option<Vec<_>>>()?;
-        Some(if values.is_empty() && header.is_none() { Params::None } else { Params::Positional { values, header } })
+        let values = values
+            .iter()
+            .map(|p| self.typer.rendered(&p.value, scope))
+            .collect::<Option<Vec<_>>>()?;
+        Some(if values.is_empty() && header.is_none() {
+            Params::None
+        } else {
+            Params::Positional { values, header }
+        })
     }
 
     /// Splits off the `header: EXPR` that gives a media header's link: it
     /// must end the list, appear once, and only for a template with a
     /// media header (which needs one).
-    fn media_header<'p>(&mut self, name: &str, media: bool, params: Option<&'p ast::Params>, span: Span, scope: &Scope) -> Option<(Vec<&'p ast::Param>, Option<TExpr>)> {
+    fn media_header<'p>(
+        &mut self,
+        name: &str,
+        media: bool,
+        params: Option<&'p ast::Params>,
+        span: Span,
+        scope: &Scope,
+    ) -> Option<(Vec<&'p ast::Param>, Option<TExpr>)> {
         let items: &[ast::Param] = params.map_or(&[], |p| &p.items);
         let is_header = |p: &ast::Param| p.name.as_ref().is_some_and(|n| n.name == "header");
-        let (header, values): (Vec<&ast::Param>, Vec<&ast::Param>) = items.iter().partition(|p| is_header(p));
+        let (header, values): (Vec<&ast::Param>, Vec<&ast::Param>) =
+            items.iter().partition(|p| is_header(p));
         if let Some(second) = header.get(1) {
-            self.push(self.diag(Code::ParamCount, second.span, "`header:` is given twice").with_help("give the media header's link once, at the end of `with (…)`"));
+            self.push(
+                self.diag(Code::ParamCount, second.span, "`header:` is given twice")
+                    .with_help("give the media header's link once, at the end of `with (…)`"),
+            );
             return None;
         }
         if let (Some(h), Some(last)) = (header.first(), items.last()) {
             if !is_header(last) {
-                self.push(self.diag(Code::ParamCount, h.span, "`header:` must end the parameter list").with_help("move `header: …` after the other values"));
+                self.push(
+                    self.diag(
+                        Code::ParamCount,
+                        h.span,
+                        "`header:` must end the parameter list",
+                    )
+                    .with_help("move `header: …` after the other values"),
+                );
                 return None;
             }
         }
         if media && header.is_empty() {
-            self.push(self.diag(Code::ParamCount, span, format!("template `{name}` has a media header that needs a link")).with_help("end the list with `header: \"https://…\"` (or an expression giving the link)"));
+            self.push(
+                self.diag(
+                    Code::ParamCount,
+                    span,
+                    format!("template `{name}` has a media header that needs a link"),
+                )
+                .with_help(
+                    "end the list with `header: \"https://…\"` (or an expression giving the link)",
+                ),
+            );
             return None;
         }
         if let (false, Some(h)) = (media, header.first()) {
-            self.push(self.diag(Code::ParamCount, h.span, format!("template `{name}` has no media header")).with_help("remove `header: …`"));
+            self.push(
+                self.diag(
+                    Code::ParamCount,
+                    h.span,
+                    format!("template `{name}` has no media header"),
+                )
+                .with_help("remove `header: …`"),
+            );
             return None;
         }
         let header = match header.first() {
@@ -374,11 +581,25 @@ impl<'a> ChannelChecker<'a, '_> {
         Some((values, header))
     }
 
-    fn named_params(&mut self, name: &str, want: &[String], media: bool, params: Option<&ast::Params>, scope: &Scope) -> Option<Params> {
+    fn named_params(
+        &mut self,
+        name: &str,
+        want: &[String],
+        media: bool,
+        params: Option<&ast::Params>,
+        scope: &Scope,
+    ) -> Option<Params> {
         let span = params.map_or(Span::default(), |p| p.span);
         // A template parameter called `header` wins over the media link.
         let media = media && !want.iter().any(|w| w == "header");
-        let (items, header) = if media { self.media_header(name, true, params, span, scope)? } else { (params.map_or(Vec::new(), |p| p.items.iter().collect()), None) };
+        let (items, header) = if media {
+            self.media_header(name, true, params, span, scope)?
+        } else {
+            (
+                params.map_or(Vec::new(), |p| p.items.iter().collect()),
+                None,
+            )
+        };
         let mut out = Vec::new();
         let mut ok = true;
         // Names offered as "did you mean" for a misspelled one: reporting
@@ -386,7 +607,17 @@ impl<'a> ChannelChecker<'a, '_> {
         let mut suggested: Vec<&str> = Vec::new();
         for &p in &items {
             let Some(n) = &p.name else {
-                self.push(self.diag(Code::ParamNames, p.span, format!("template `{name}` takes named parameters")).with_help(format!("name each value: `with ({}: …)`", want.first().map_or("name", String::as_str))));
+                self.push(
+                    self.diag(
+                        Code::ParamNames,
+                        p.span,
+                        format!("template `{name}` takes named parameters"),
+                    )
+                    .with_help(format!(
+                        "name each value: `with ({}: …)`",
+                        want.first().map_or("name", String::as_str)
+                    )),
+                );
                 return None;
             };
             if !want.contains(&n.name) {
@@ -397,7 +628,14 @@ impl<'a> ChannelChecker<'a, '_> {
                     }
                     None => format!("the template's parameters are {}", want.join(", ")),
                 };
-                self.push(self.diag(Code::ParamNames, n.span, format!("template `{name}` has no parameter `{}`", n.name)).with_help(help));
+                self.push(
+                    self.diag(
+                        Code::ParamNames,
+                        n.span,
+                        format!("template `{name}` has no parameter `{}`", n.name),
+                    )
+                    .with_help(help),
+                );
                 ok = false;
                 continue;
             }
@@ -405,15 +643,40 @@ impl<'a> ChannelChecker<'a, '_> {
         }
         let missing: Vec<&str> = want
             .iter()
-            .filter(|w| !items.iter().any(|p| p.name.as_ref().is_some_and(|n| &n.name == *w)))
+            .filter(|w| {
+                !items
+                    .iter()
+                    .any(|p| p.name.as_ref().is_some_and(|n| &n.name == *w))
+            })
             .map(String::as_str)
             .filter(|w| !suggested.contains(w))
             .collect();
         if !missing.is_empty() {
-            self.push(self.diag(Code::ParamNames, span, format!("template `{name}` needs {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))).with_help(format!("add `{}: …` to `with (…)`", missing[0])));
+            self.push(
+                self.diag(
+                    Code::ParamNames,
+                    span,
+                    format!(
+                        "template `{name}` needs {}",
+                        missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_help(format!("add `{}: …` to `with (…)`", missing[0])),
+            );
             return None;
         }
-        ok.then_some(if out.is_empty() && header.is_none() { Params::None } else { Params::Named { values: out, header } })
+        ok.then_some(if out.is_empty() && header.is_none() {
+            Params::None
+        } else {
+            Params::Named {
+                values: out,
+                header,
+            }
+        })
     }
 
     /// Meta refuses empty values, line breaks, tabs and more than four
@@ -422,7 +685,9 @@ impl<'a> ChannelChecker<'a, '_> {
         let values: Vec<&TExpr> = match p {
             Params::None => Vec::new(),
             Params::Positional { values, header } => values.iter().chain(header.iter()).collect(),
-            Params::Named { values, header } => values.iter().map(|(_, e)| e).chain(header.iter()).collect(),
+            Params::Named { values, header } => {
+                values.iter().map(|(_, e)| e).chain(header.iter()).collect()
+            }
         };
         for v in values {
             if let Some(problem) = literal_param_problem(v) {
@@ -500,31 +765,45 @@ fn replacement_hint(c: char) -> String {
 pub fn is_marketing(tags: &[String], steps: &[ir::Step], wa: &WhatsappCatalog) -> bool {
     let tagged_service = tags.iter().any(|t| t == "transactional" || t == "utility");
     let marketing_template = steps.iter().any(|s| match (&s.channel[..], &s.body) {
-        ("whatsapp", ir::StepBody::Template { name, lang, .. }) => wa.templates(name).iter().any(|t| {
-            t.is_marketing()
-                && match lang {
-                    Some(Lang::Fixed(l)) => &t.language == l,
-                    _ => t.is_approved(),
-                }
-        }),
+        ("whatsapp", ir::StepBody::Template { name, lang, .. }) => {
+            wa.templates(name).iter().any(|t| {
+                t.is_marketing()
+                    && match lang {
+                        Some(Lang::Fixed(l)) => &t.language == l,
+                        _ => t.is_approved(),
+                    }
+            })
+        }
         _ => false,
     });
     !tagged_service || marketing_template
 }
 
 /// The marketing lints: SMS opt-out wording and customer consent.
-pub fn marketing_lints(rule: &ast::Rule, guards_read_customer: bool, config: &Config, file: FileId, out: &mut Vec<Diagnostic>) {
+pub fn marketing_lints(
+    rule: &ast::Rule,
+    guards_read_customer: bool,
+    config: &Config,
+    file: FileId,
+    out: &mut Vec<Diagnostic>,
+) {
     let keywords = config.opt_out_keywords();
     for s in std::iter::once(&rule.action).chain(&rule.fallbacks) {
         let channel = s.channel.name.as_str();
         if let (true, StepBody::Text(t)) = (channel == "sms", &s.body) {
-            let text: String = ChannelChecker::literal_text(t).iter().map(|(s, _)| *s).collect();
+            let text: String = ChannelChecker::literal_text(t)
+                .iter()
+                .map(|(s, _)| *s)
+                .collect();
             let upper = text.to_uppercase();
             if !keywords.iter().any(|k| upper.contains(&k.to_uppercase())) {
                 out.push(Diagnostic::new(Code::MissingOptOut, file, t.span, "this marketing SMS has no opt-out wording").with_help(format!("add opt-out wording such as `Reply {} to opt out`, or tag the rule `transactional` if it is not marketing", keywords.first().map_or("STOP", String::as_str))));
             }
         }
-        if !guards_read_customer && config.consent_attribute(channel).is_none() && CHANNELS.contains(&channel) {
+        if !guards_read_customer
+            && config.consent_attribute(channel).is_none()
+            && CHANNELS.contains(&channel)
+        {
             out.push(
                 Diagnostic::new(Code::MissingConsent, file, send_span(s), format!("this marketing {channel} send checks no customer consent"))
                     .with_help(format!("add a guard such as `if customer.{channel}_opt_in`, or name the consent attribute in trig.toml: `[channels.{channel}] consent = \"{channel}_opt_in\"`"))

@@ -166,11 +166,19 @@ impl Config {
                 errors.push(ConfigError {
                     message: format!("`{tz}` is not a known time zone"),
                     span: locate(tz),
-                    help: Some("use an IANA time zone name such as `Europe/Madrid` or `America/New_York`".into()),
+                    help: Some(
+                        "use an IANA time zone name such as `Europe/Madrid` or `America/New_York`"
+                            .into(),
+                    ),
                 });
             }
         }
-        let caps = self.caps.all.iter().chain(self.caps.channel.values()).chain(self.caps.tag.values());
+        let caps = self
+            .caps
+            .all
+            .iter()
+            .chain(self.caps.channel.values())
+            .chain(self.caps.tag.values());
         for cap in caps {
             if let Err(message) = parse_cap(cap) {
                 errors.push(ConfigError {
@@ -194,11 +202,17 @@ impl Config {
                 errors.push(ConfigError {
                     message: format!("`{channel}` in `[caps.channel]` is not a channel"),
                     span: locate(channel),
-                    help: Some(format!("the channels are {}", crate::syntax::lexer::CHANNELS.join(", "))),
+                    help: Some(format!(
+                        "the channels are {}",
+                        crate::syntax::lexer::CHANNELS.join(", ")
+                    )),
                 });
             }
         }
-        for (key, value) in [("allowed_lateness", &self.runtime.allowed_lateness), ("max_future", &self.runtime.max_future)] {
+        for (key, value) in [
+            ("allowed_lateness", &self.runtime.allowed_lateness),
+            ("max_future", &self.runtime.max_future),
+        ] {
             if let Some(Err((message, help))) = value.as_deref().map(parse_duration) {
                 errors.push(ConfigError {
                     message: format!("runtime.{key}: {message}"),
@@ -211,15 +225,26 @@ impl Config {
     }
 
     pub fn inbound_event(&self) -> &str {
-        self.channels.whatsapp.inbound_event.as_deref().unwrap_or(DEFAULT_INBOUND_EVENT)
+        self.channels
+            .whatsapp
+            .inbound_event
+            .as_deref()
+            .unwrap_or(DEFAULT_INBOUND_EVENT)
     }
 
     pub fn sms_max_segments(&self) -> usize {
-        self.channels.sms.max_segments.unwrap_or(DEFAULT_SMS_MAX_SEGMENTS)
+        self.channels
+            .sms
+            .max_segments
+            .unwrap_or(DEFAULT_SMS_MAX_SEGMENTS)
     }
 
     pub fn opt_out_keywords(&self) -> Vec<String> {
-        self.channels.sms.opt_out_keywords.clone().unwrap_or_else(|| vec!["STOP".into()])
+        self.channels
+            .sms
+            .opt_out_keywords
+            .clone()
+            .unwrap_or_else(|| vec!["STOP".into()])
     }
 
     /// The consent attribute named for a channel, if any.
@@ -250,17 +275,24 @@ impl Config {
 
     /// Whether a warning or note is silenced project-wide by `[lint] allow`.
     pub fn allows(&self, code: crate::diag::Code) -> bool {
-        self.lint.allow.iter().any(|a| a == code.name() || a.eq_ignore_ascii_case(&code.id()))
+        self.lint
+            .allow
+            .iter()
+            .any(|a| a == code.name() || a.eq_ignore_ascii_case(&code.id()))
     }
 }
 
 /// `"3 per 7d"` → a [`Cap`].
 pub fn parse_cap(s: &str) -> Result<Cap, String> {
     let mut words = s.split_whitespace();
-    let (Some(n), Some("per"), Some(d), None) = (words.next(), words.next(), words.next(), words.next()) else {
+    let (Some(n), Some("per"), Some(d), None) =
+        (words.next(), words.next(), words.next(), words.next())
+    else {
         return Err(format!("`{s}` is not a cap"));
     };
-    let count = n.parse::<u32>().map_err(|_| format!("`{n}` is not a whole number in cap `{s}`"))?;
+    let count = n
+        .parse::<u32>()
+        .map_err(|_| format!("`{n}` is not a whole number in cap `{s}`"))?;
     let per_ms = parse_duration(d).map_err(|(m, _)| m)?;
     Ok(Cap { count, per_ms })
 }
@@ -278,9 +310,17 @@ mod tests {
 
     #[test]
     fn caps_and_zones_are_validated() {
-        let errs = Config::parse("[project]\ntimezone = \"Mars/Base\"\n[caps]\nall = \"3 every 7d\"\n").unwrap_err();
+        let errs =
+            Config::parse("[project]\ntimezone = \"Mars/Base\"\n[caps]\nall = \"3 every 7d\"\n")
+                .unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
-        assert_eq!(parse_cap("3 per 7d"), Ok(Cap { count: 3, per_ms: 7 * 86_400_000 }));
+        assert_eq!(
+            parse_cap("3 per 7d"),
+            Ok(Cap {
+                count: 3,
+                per_ms: 7 * 86_400_000
+            })
+        );
     }
 
     #[test]

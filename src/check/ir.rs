@@ -108,9 +108,19 @@ pub struct Matcher {
 pub enum Primary {
     Match(Matcher),
     First(Matcher),
-    Count { matcher: Matcher, times: u32, within_ms: u64 },
-    Sequence { first: Matcher, then: Matcher, within_ms: u64 },
-    Inactive { after_ms: u64 },
+    Count {
+        matcher: Matcher,
+        times: u32,
+        within_ms: u64,
+    },
+    Sequence {
+        first: Matcher,
+        then: Matcher,
+        within_ms: u64,
+    },
+    Inactive {
+        after_ms: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,14 +156,24 @@ pub enum Lang {
     Fixed(String),
     /// Evaluated at fire time, then matched exactly, by base language, then
     /// the default; `approved` lists the candidates.
-    Dynamic { expr: TExpr, approved: Vec<String>, default: Option<String> },
+    Dynamic {
+        expr: TExpr,
+        approved: Vec<String>,
+        default: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Params {
     None,
-    Positional { values: Vec<TExpr>, header: Option<TExpr> },
-    Named { values: Vec<(String, TExpr)>, header: Option<TExpr> },
+    Positional {
+        values: Vec<TExpr>,
+        header: Option<TExpr>,
+    },
+    Named {
+        values: Vec<(String, TExpr)>,
+        header: Option<TExpr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,7 +184,11 @@ pub enum TextPart {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepBody {
-    Template { name: String, lang: Option<Lang>, params: Params },
+    Template {
+        name: String,
+        lang: Option<Lang>,
+        params: Params,
+    },
     Text(Vec<TextPart>),
 }
 

@@ -54,7 +54,9 @@ pub struct RuleChecker<'a, 't> {
 
 impl RuleChecker<'_, '_> {
     fn err(&mut self, code: Code, span: Span, msg: impl Into<String>, help: impl Into<String>) {
-        self.typer.diags.push(Diagnostic::new(code, self.file, span, msg).with_help(help));
+        self.typer
+            .diags
+            .push(Diagnostic::new(code, self.file, span, msg).with_help(help));
     }
 
     /// Lowers the trigger; returns it with the scopes guards and actions use.
@@ -92,21 +94,37 @@ impl RuleChecker<'_, '_> {
                 let (m, b) = self.matcher(matcher, start, &[])?;
                 Some((ir::Primary::First(m), scopes_with(b.1.clone(), b)))
             }
-            Primary::Count { matcher, times, within } => {
+            Primary::Count {
+                matcher,
+                times,
+                within,
+            } => {
                 if times.value < 2 {
                     self.err(Code::InvalidCount, times.span, format!("`{} times` never counts anything", times.value), "`N times within D` needs N of at least 2; for every event, drop `N times within D`");
                     return None;
                 }
                 let (m, b) = self.matcher(matcher, start, &[])?;
-                let prim = ir::Primary::Count { matcher: m, times: times.value, within_ms: within.millis };
+                let prim = ir::Primary::Count {
+                    matcher: m,
+                    times: times.value,
+                    within_ms: within.millis,
+                };
                 Some((prim, scopes_with(b.1.clone(), b)))
             }
-            Primary::Sequence { first, then, within } => {
+            Primary::Sequence {
+                first,
+                then,
+                within,
+            } => {
                 let (m1, b1) = self.matcher(first, start, &[])?;
                 let (m2, b2) = self.matcher(then, Source::Binding(1), &b1.0)?;
                 let mut scopes = scopes_with(b2.1.clone(), b1);
                 scopes.bound.extend(b2.0);
-                let prim = ir::Primary::Sequence { first: m1, then: m2, within_ms: within.millis };
+                let prim = ir::Primary::Sequence {
+                    first: m1,
+                    then: m2,
+                    within_ms: within.millis,
+                };
                 Some((prim, scopes))
             }
             Primary::Inactive { after, extra } => {
@@ -114,8 +132,19 @@ impl RuleChecker<'_, '_> {
                     self.err(Code::InvalidInactive, *extra, "`inactive for D` takes no alias or filter", "inactivity counts every event; to look at a property, use `if` on the last event: `if event.channel == \"web\"`");
                     return None;
                 }
-                let completing = Binding { source: start, events: Vec::new() };
-                Some((ir::Primary::Inactive { after_ms: after.millis }, RuleScopes { bound: Vec::new(), completing }))
+                let completing = Binding {
+                    source: start,
+                    events: Vec::new(),
+                };
+                Some((
+                    ir::Primary::Inactive {
+                        after_ms: after.millis,
+                    },
+                    RuleScopes {
+                        bound: Vec::new(),
+                        completing,
+                    },
+                ))
             }
         }
     }
@@ -134,22 +163,42 @@ impl RuleChecker<'_, '_> {
         let mut aliases = Vec::new();
         if let Some(a) = &m.alias {
             if self.alias_ok(a, outer) {
-                aliases.push((a.name.clone(), Binding { source, events: events.clone() }));
+                aliases.push((
+                    a.name.clone(),
+                    Binding {
+                        source,
+                        events: events.clone(),
+                    },
+                ));
             }
         }
         let filter = match &m.filter {
             Some(f) => {
                 let mut scope_aliases = outer.to_vec();
-                scope_aliases.extend(aliases.iter().map(|(n, b)| (n.clone(), Binding { source: Source::Candidate, events: b.events.clone() })));
+                scope_aliases.extend(aliases.iter().map(|(n, b)| {
+                    (
+                        n.clone(),
+                        Binding {
+                            source: Source::Candidate,
+                            events: b.events.clone(),
+                        },
+                    )
+                }));
                 let scope = Scope {
-                    event: Some(Binding { source: Source::Candidate, events: events.clone() }),
+                    event: Some(Binding {
+                        source: Source::Candidate,
+                        events: events.clone(),
+                    }),
                     aliases: scope_aliases,
                 };
                 Some(self.typer.condition(f, &scope)?)
             }
             None => None,
         };
-        let binding = Binding { source, events: events.clone() };
+        let binding = Binding {
+            source,
+            events: events.clone(),
+        };
         Some((ir::Matcher { events, filter }, (aliases, binding)))
     }
 
@@ -159,28 +208,50 @@ impl RuleChecker<'_, '_> {
             return false;
         }
         if outer.iter().any(|(n, _)| *n == a.name) {
-            self.err(Code::InvalidAlias, a.span, format!("the alias `{}` is already used in this rule", a.name), "give each event of the rule its own alias");
+            self.err(
+                Code::InvalidAlias,
+                a.span,
+                format!("the alias `{}` is already used in this rule", a.name),
+                "give each event of the rule its own alias",
+            );
             return false;
         }
         true
     }
 
     fn events_known(&mut self, events: &[ast::EventName]) {
-        let Some(schema) = self.ctx.schema else { return };
+        let Some(schema) = self.ctx.schema else {
+            return;
+        };
         for e in events {
             if !schema.has_event(&e.name) {
                 let help = match did_you_mean(&e.name, schema.events.keys().map(String::as_str)) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "add the event to the event schema, or check its spelling".into(),
                 };
-                self.err(Code::UnknownEvent, e.span, format!("`{}` is not an event in the event schema", e.name), help);
+                self.err(
+                    Code::UnknownEvent,
+                    e.span,
+                    format!("`{}` is not an event in the event schema", e.name),
+                    help,
+                );
             }
         }
     }
 
-    fn absence(&mut self, a: &ast::Absence, after_wait: bool, scopes: &RuleScopes) -> Option<ir::Absence> {
+    fn absence(
+        &mut self,
+        a: &ast::Absence,
+        after_wait: bool,
+        scopes: &RuleScopes,
+    ) -> Option<ir::Absence> {
         if let (true, Some(w)) = (after_wait, a.within) {
-            self.err(Code::WithinAfterFor, w.span, "an absence after `for` cannot have its own `within`", "after `for D`, the absence is watched during the wait itself; remove `within …`");
+            self.err(
+                Code::WithinAfterFor,
+                w.span,
+                "an absence after `for` cannot have its own `within`",
+                "after `for D`, the absence is watched during the wait itself; remove `within …`",
+            );
         }
         self.ambiguous_absence(&a.event, &scopes.bound);
         self.events_known(std::slice::from_ref(&a.event));
@@ -188,12 +259,24 @@ impl RuleChecker<'_, '_> {
         let mut aliases = scopes.bound.clone();
         if let Some(al) = &a.alias {
             if self.alias_ok(al, &scopes.bound) {
-                aliases.push((al.name.clone(), Binding { source: Source::Candidate, events: events.clone() }));
+                aliases.push((
+                    al.name.clone(),
+                    Binding {
+                        source: Source::Candidate,
+                        events: events.clone(),
+                    },
+                ));
             }
         }
         let filter = match &a.filter {
             Some(f) => {
-                let scope = Scope { event: Some(Binding { source: Source::Candidate, events }), aliases };
+                let scope = Scope {
+                    event: Some(Binding {
+                        source: Source::Candidate,
+                        events,
+                    }),
+                    aliases,
+                };
                 Some(self.typer.condition(f, &scope)?)
             }
             None => None,
@@ -211,7 +294,8 @@ impl RuleChecker<'_, '_> {
         let root = e.name.split('.').next().unwrap_or("");
         let is_value_root = root == "customer" || aliases.iter().any(|(a, _)| a == root);
         let looks_like_value = !e.quoted && e.name.contains('.') && is_value_root;
-        let known = self.ctx.known_events.contains(&e.name) || self.ctx.schema.is_some_and(|s| s.has_event(&e.name));
+        let known = self.ctx.known_events.contains(&e.name)
+            || self.ctx.schema.is_some_and(|s| s.has_event(&e.name));
         if looks_like_value && !known {
             let d = Diagnostic::new(Code::AmbiguousAbsence, self.file, e.span, format!("`and not {}` is read as \"no event `{}` happened\"", e.name, e.name))
                 .with_label("read as an event name")
@@ -233,15 +317,27 @@ impl RuleChecker<'_, '_> {
     }
 
     /// Validates and applies the options to `rule`.
-    pub fn options(&mut self, opts: &[RuleOption], primary: &Primary, waits: bool, scope: &Scope, rule: &mut ir::Rule) -> Option<()> {
+    pub fn options(
+        &mut self,
+        opts: &[RuleOption],
+        primary: &Primary,
+        waits: bool,
+        scope: &Scope,
+        rule: &mut ir::Rule,
+    ) -> Option<()> {
         let mut seen: Vec<(&'static str, Span)> = Vec::new();
         let mut ok = true;
         for o in opts {
             let kw = o.keyword();
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == kw && kw != "tag") {
-                let d = Diagnostic::new(Code::DuplicateOption, self.file, o.span(), format!("`{kw}` is given twice"))
-                    .with_secondary(self.file, *first, "first given here")
-                    .with_help(format!("keep one `{kw}`"));
+                let d = Diagnostic::new(
+                    Code::DuplicateOption,
+                    self.file,
+                    o.span(),
+                    format!("`{kw}` is given twice"),
+                )
+                .with_secondary(self.file, *first, "first given here")
+                .with_help(format!("keep one `{kw}`"));
                 self.typer.diags.push(d);
                 ok = false;
                 continue;
@@ -252,10 +348,18 @@ impl RuleChecker<'_, '_> {
         ok.then_some(())
     }
 
-    fn option(&mut self, o: &RuleOption, primary: &Primary, waits: bool, scope: &Scope, rule: &mut ir::Rule) -> Option<()> {
+    fn option(
+        &mut self,
+        o: &RuleOption,
+        primary: &Primary,
+        waits: bool,
+        scope: &Scope,
+        rule: &mut ir::Rule,
+    ) -> Option<()> {
         match o {
             RuleOption::Key { expr, span } => {
-                let keyed = waits || matches!(primary, Primary::Sequence { .. } | Primary::Count { .. });
+                let keyed =
+                    waits || matches!(primary, Primary::Sequence { .. } | Primary::Count { .. });
                 if !keyed {
                     self.err(Code::KeyNotAllowed, *span, "`key` only applies to rules that wait or count", "`key` picks one live instance per value for `for`/`followed by` rules and one count per value for `N times`; this rule fires on each event, so remove `key`");
                     return None;
@@ -264,22 +368,38 @@ impl RuleChecker<'_, '_> {
             }
             RuleOption::Limit { count, per, .. } => {
                 if count.value == 0 {
-                    self.err(Code::InvalidNumber, count.span, "`limit 0` would never send", "to pause a rule, remove it or comment it out; a limit is at least 1");
+                    self.err(
+                        Code::InvalidNumber,
+                        count.span,
+                        "`limit 0` would never send",
+                        "to pause a rule, remove it or comment it out; a limit is at least 1",
+                    );
                     return None;
                 }
                 rule.limit = Some((count.value, per.millis));
             }
             RuleOption::Once { .. } => rule.once = true,
             RuleOption::Priority { value, .. } => rule.priority = value.value,
-            RuleOption::Quiet { start, end, zone, .. } => {
+            RuleOption::Quiet {
+                start, end, zone, ..
+            } => {
                 if start.minutes == end.minutes {
-                    self.err(Code::EmptyQuietWindow, start.span.to(end.span), "quiet hours start and end at the same time", "write a window such as `quiet 21:00-09:00`; start and end must differ");
+                    self.err(
+                        Code::EmptyQuietWindow,
+                        start.span.to(end.span),
+                        "quiet hours start and end at the same time",
+                        "write a window such as `quiet 21:00-09:00`; start and end must differ",
+                    );
                     return None;
                 }
                 let zone = match zone {
                     Some(z) => {
                         let mut t = self.typer.expr(z, scope)?;
-                        self.typer.expect(&mut t, ir::Type::Str, "a time zone is a name such as \"Europe/Madrid\"")?;
+                        self.typer.expect(
+                            &mut t,
+                            ir::Type::Str,
+                            "a time zone is a name such as \"Europe/Madrid\"",
+                        )?;
                         Some(t)
                     }
                     None => {
@@ -291,22 +411,49 @@ impl RuleChecker<'_, '_> {
                         None
                     }
                 };
-                rule.quiet = Some(ir::Quiet { start: start.minutes, end: end.minutes, zone });
+                rule.quiet = Some(ir::Quiet {
+                    start: start.minutes,
+                    end: end.minutes,
+                    zone,
+                });
             }
-            RuleOption::Goal { event, filter, within, .. } => {
+            RuleOption::Goal {
+                event,
+                filter,
+                within,
+                ..
+            } => {
                 self.events_known(std::slice::from_ref(event));
                 let filter = match filter {
                     Some(f) => {
-                        let s = Scope { event: Some(Binding { source: Source::Candidate, events: vec![event.name.clone()] }), aliases: scope.aliases.clone() };
+                        let s = Scope {
+                            event: Some(Binding {
+                                source: Source::Candidate,
+                                events: vec![event.name.clone()],
+                            }),
+                            aliases: scope.aliases.clone(),
+                        };
                         Some(self.typer.condition(f, &s)?)
                     }
                     None => None,
                 };
-                rule.goal = Some(ir::Goal { event: event.name.clone(), filter, within_ms: within.millis });
+                rule.goal = Some(ir::Goal {
+                    event: event.name.clone(),
+                    filter,
+                    within_ms: within.millis,
+                });
             }
             RuleOption::Holdout { percent, .. } => {
                 if !(percent.value > 0.0 && percent.value < 100.0) {
-                    self.err(Code::InvalidHoldout, percent.span, format!("a holdout of {}% is not a share of customers", percent.value), "use a percentage strictly between 0% and 100%, such as `holdout 10%`");
+                    self.err(
+                        Code::InvalidHoldout,
+                        percent.span,
+                        format!(
+                            "a holdout of {}% is not a share of customers",
+                            percent.value
+                        ),
+                        "use a percentage strictly between 0% and 100%, such as `holdout 10%`",
+                    );
                     return None;
                 }
                 rule.holdout = Some(percent.value);
@@ -322,7 +469,10 @@ impl RuleChecker<'_, '_> {
 }
 
 fn scopes_with(completing: Binding, bound: (Vec<(String, Binding)>, Binding)) -> RuleScopes {
-    RuleScopes { bound: bound.0, completing }
+    RuleScopes {
+        bound: bound.0,
+        completing,
+    }
 }
 
 /// The tokens of `span` joined by single spaces, comments dropped: the same

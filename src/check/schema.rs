@@ -39,12 +39,16 @@ pub enum Lookup {
     /// The path names a nested object, not a value.
     Object,
     /// Not defined; `candidates` are the names defined at that level.
-    Unknown { segment: usize, candidates: Vec<String> },
+    Unknown {
+        segment: usize,
+        candidates: Vec<String>,
+    },
 }
 
 impl Schema {
     pub fn parse(text: &str) -> Result<Schema, SchemaError> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| (e.message().to_string(), e.span().map(|r| (r.start, r.end))))?;
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| (e.message().to_string(), e.span().map(|r| (r.start, r.end))))?;
         let mut schema = Schema::default();
         for (key, value) in table {
             match (key.as_str(), value) {
@@ -88,7 +92,12 @@ fn lookup(fields: &BTreeMap<String, Field>, path: &[String]) -> Lookup {
             Some(Field::Scalar(t)) if i + 1 == path.len() => return Lookup::Type(*t),
             // Below a scalar there is nothing, except inside `any`.
             Some(Field::Scalar(Type::Any)) => return Lookup::Type(Type::Any),
-            Some(Field::Scalar(_)) => return Lookup::Unknown { segment: i + 1, candidates: Vec::new() },
+            Some(Field::Scalar(_)) => {
+                return Lookup::Unknown {
+                    segment: i + 1,
+                    candidates: Vec::new(),
+                }
+            }
             Some(Field::Object(inner)) => level = inner,
             None => {
                 return Lookup::Unknown {
@@ -147,9 +156,18 @@ mod tests {
     fn nested_lookup() {
         let s = Schema::parse("[events.\"page.viewed\"]\nurl = \"string\"\ncontext = { page = { path = \"string\" } }\n").unwrap();
         let p = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(s.event_prop("page.viewed", &p(&["url"])), Some(Lookup::Type(Type::Str)));
-        assert_eq!(s.event_prop("page.viewed", &p(&["context", "page", "path"])), Some(Lookup::Type(Type::Str)));
-        assert!(matches!(s.event_prop("page.viewed", &p(&["uri"])), Some(Lookup::Unknown { segment: 0, .. })));
+        assert_eq!(
+            s.event_prop("page.viewed", &p(&["url"])),
+            Some(Lookup::Type(Type::Str))
+        );
+        assert_eq!(
+            s.event_prop("page.viewed", &p(&["context", "page", "path"])),
+            Some(Lookup::Type(Type::Str))
+        );
+        assert!(matches!(
+            s.event_prop("page.viewed", &p(&["uri"])),
+            Some(Lookup::Unknown { segment: 0, .. })
+        ));
         assert_eq!(s.event_prop("nope", &p(&["x"])), None);
     }
 

@@ -9,7 +9,12 @@ use crate::syntax::Span;
 
 const MARKER: &str = "trig: ignore[";
 
-pub fn apply(diags: Vec<Diagnostic>, sources: &SourceMap, rules: &[(FileId, Vec<Span>)], config: &Config) -> Vec<Diagnostic> {
+pub fn apply(
+    diags: Vec<Diagnostic>,
+    sources: &SourceMap,
+    rules: &[(FileId, Vec<Span>)],
+    config: &Config,
+) -> Vec<Diagnostic> {
     let mut extra = Vec::new();
     let mut silenced: Vec<(FileId, Span, Vec<Code>)> = Vec::new();
     for (file, spans) in rules {
@@ -27,7 +32,12 @@ pub fn apply(diags: Vec<Diagnostic>, sources: &SourceMap, rules: &[(FileId, Vec<
         }
     }
     let kept = diags.into_iter().filter(|d| {
-        let by_rule = silenced.iter().any(|(f, s, codes)| *f == d.file && s.start <= d.span.start && d.span.start < s.end.max(s.start + 1) && codes.contains(&d.code));
+        let by_rule = silenced.iter().any(|(f, s, codes)| {
+            *f == d.file
+                && s.start <= d.span.start
+                && d.span.start < s.end.max(s.start + 1)
+                && codes.contains(&d.code)
+        });
         let by_config = d.severity != Severity::Error && config.allows(d.code);
         !by_rule && !by_config
     });
@@ -58,7 +68,9 @@ fn directive_before(text: &str, offset: usize) -> Option<(Vec<Code>, Vec<(String
         let lead = word.len() - word.trim_start().len();
         match Code::parse(w) {
             Some(c) => codes.push(c),
-            None if !w.is_empty() => unknown.push((w.to_string(), Span::new(pos + lead, pos + lead + w.len()))),
+            None if !w.is_empty() => {
+                unknown.push((w.to_string(), Span::new(pos + lead, pos + lead + w.len())))
+            }
             None => {}
         }
         pos += word.len() + 1;

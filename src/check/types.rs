@@ -72,8 +72,12 @@ impl<'s> Typer<'s> {
     pub fn rendered(&mut self, e: &Expr, scope: &Scope) -> Option<TExpr> {
         let t = self.expr(e, scope)?;
         if t.ty == Type::List {
-            self.err(Code::TypeMismatch, t.span, "a list cannot be written into a message")
-                .help = Some("pick one value, such as `event.items_count`".into());
+            self.err(
+                Code::TypeMismatch,
+                t.span,
+                "a list cannot be written into a message",
+            )
+            .help = Some("pick one value, such as `event.items_count`".into());
             return None;
         }
         Some(t)
@@ -87,14 +91,21 @@ impl<'s> Typer<'s> {
             ExprKind::Null => (TExprKind::Const(Const::Null), Type::Null),
             ExprKind::Duration(ms) => (TExprKind::Const(Const::Dur(*ms as i64)), Type::Dur),
             ExprKind::List(items) => {
-                let items = items.iter().map(|i| self.expr(i, scope)).collect::<Option<Vec<_>>>()?;
+                let items = items
+                    .iter()
+                    .map(|i| self.expr(i, scope))
+                    .collect::<Option<Vec<_>>>()?;
                 (TExprKind::List(items), Type::List)
             }
             ExprKind::Path(segs) => return self.path(segs, e.span, scope),
             ExprKind::Unary(op, x) => return self.unary(*op, x, e.span, scope),
             ExprKind::Binary(op, a, b) => return self.binary(*op, a, b, e.span, scope),
         };
-        Some(TExpr { kind, ty, span: e.span })
+        Some(TExpr {
+            kind,
+            ty,
+            span: e.span,
+        })
     }
 
     fn unary(&mut self, op: UnaryOp, x: &Expr, span: Span, scope: &Scope) -> Option<TExpr> {
@@ -102,7 +113,11 @@ impl<'s> Typer<'s> {
         match op {
             UnaryOp::Not => {
                 self.expect(&mut x, Type::Bool, "`not` needs a true/false value")?;
-                Some(TExpr { kind: TExprKind::Not(Box::new(x)), ty: Type::Bool, span })
+                Some(TExpr {
+                    kind: TExprKind::Not(Box::new(x)),
+                    ty: Type::Bool,
+                    span,
+                })
             }
             UnaryOp::Neg => {
                 if x.ty == Type::Any {
@@ -113,12 +128,23 @@ impl<'s> Typer<'s> {
                     return None;
                 }
                 let ty = x.ty;
-                Some(TExpr { kind: TExprKind::Neg(Box::new(x)), ty, span })
+                Some(TExpr {
+                    kind: TExprKind::Neg(Box::new(x)),
+                    ty,
+                    span,
+                })
             }
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, a: &Expr, b: &Expr, span: Span, scope: &Scope) -> Option<TExpr> {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        a: &Expr,
+        b: &Expr,
+        span: Span,
+        scope: &Scope,
+    ) -> Option<TExpr> {
         let mut a = self.expr(a, scope)?;
         let mut b = self.expr(b, scope)?;
         use BinaryOp::*;
@@ -136,14 +162,27 @@ impl<'s> Typer<'s> {
                 self.unify(&mut a, &mut b, op)?;
                 for x in [&a, &b] {
                     if matches!(x.ty, Type::Bool | Type::List) {
-                        self.mismatch(x, &format!("`{}` compares numbers, timestamps, durations or strings", op.symbol()));
+                        self.mismatch(
+                            x,
+                            &format!(
+                                "`{}` compares numbers, timestamps, durations or strings",
+                                op.symbol()
+                            ),
+                        );
                         return None;
                     }
                 }
                 Type::Bool
             }
             In | NotIn => {
-                self.expect(&mut b, Type::List, &format!("`{}` needs a list on its right, such as `[\"ES\", \"PT\"]`", op.symbol()))?;
+                self.expect(
+                    &mut b,
+                    Type::List,
+                    &format!(
+                        "`{}` needs a list on its right, such as `[\"ES\", \"PT\"]`",
+                        op.symbol()
+                    ),
+                )?;
                 if let (Type::Any, TExprKind::List(items)) = (a.ty, &b.kind) {
                     if let Some(t) = items.first().map(|i| i.ty).filter(|t| *t != Type::Null) {
                         self.constrain(&mut a, t)?;
@@ -169,11 +208,19 @@ impl<'s> Typer<'s> {
                 if a.ty != Type::Null && b.ty != Type::Null {
                     self.unify(&mut a, &mut b, op)?;
                 }
-                if a.ty == Type::Null { b.ty } else { a.ty }
+                if a.ty == Type::Null {
+                    b.ty
+                } else {
+                    a.ty
+                }
             }
             Add | Sub | Mul | Div => self.arithmetic(op, &mut a, &mut b)?,
         };
-        Some(TExpr { kind: TExprKind::Binary(op, Box::new(a), Box::new(b)), ty, span })
+        Some(TExpr {
+            kind: TExprKind::Binary(op, Box::new(a), Box::new(b)),
+            ty,
+            span,
+        })
     }
 
     fn arithmetic(&mut self, op: BinaryOp, a: &mut TExpr, b: &mut TExpr) -> Option<Type> {
@@ -196,10 +243,14 @@ impl<'s> Typer<'s> {
             (_, Null, _) | (_, _, Null) => Null,
             (_, Any, _) | (_, _, Any) => Any,
             (_, Num, Num) => Num,
-            (BinaryOp::Add, Time, Dur) | (BinaryOp::Add, Dur, Time) | (BinaryOp::Sub, Time, Dur) => Time,
+            (BinaryOp::Add, Time, Dur)
+            | (BinaryOp::Add, Dur, Time)
+            | (BinaryOp::Sub, Time, Dur) => Time,
             (BinaryOp::Sub, Time, Time) => Dur,
             (BinaryOp::Add | BinaryOp::Sub, Dur, Dur) => Dur,
-            (BinaryOp::Mul, Num, Dur) | (BinaryOp::Mul, Dur, Num) | (BinaryOp::Div, Dur, Num) => Dur,
+            (BinaryOp::Mul, Num, Dur) | (BinaryOp::Mul, Dur, Num) | (BinaryOp::Div, Dur, Num) => {
+                Dur
+            }
             (BinaryOp::Div, Dur, Dur) => Num,
             _ => {
                 let span = a.span.to(b.span);
@@ -207,7 +258,12 @@ impl<'s> Typer<'s> {
                 self.err(
                     Code::TypeMismatch,
                     span,
-                    format!("cannot compute {} {} {}", a.ty.name(), op.symbol(), b.ty.name()),
+                    format!(
+                        "cannot compute {} {} {}",
+                        a.ty.name(),
+                        op.symbol(),
+                        b.ty.name()
+                    ),
                 )
                 .help = Some(if joins_text {
                     "`+` adds numbers and does not join text; in a message, write the text outside the braces, as in `{cart.value} EUR`".into()
@@ -242,11 +298,27 @@ impl<'s> Typer<'s> {
             let d = self.err(
                 Code::TypeMismatch,
                 span,
-                format!("`{}` between a {} and a {}", op.symbol(), x.name(), y.name()),
+                format!(
+                    "`{}` between a {} and a {}",
+                    op.symbol(),
+                    x.name(),
+                    y.name()
+                ),
             );
-            d.help = Some(format!("both sides of `{}` must have the same type", op.symbol()));
-            d.secondary.push(crate::diag::Label { file: d.file, span: a.span, message: format!("this is a {}", x.name()) });
-            d.secondary.push(crate::diag::Label { file: d.file, span: b.span, message: format!("this is a {}", y.name()) });
+            d.help = Some(format!(
+                "both sides of `{}` must have the same type",
+                op.symbol()
+            ));
+            d.secondary.push(crate::diag::Label {
+                file: d.file,
+                span: a.span,
+                message: format!("this is a {}", x.name()),
+            });
+            d.secondary.push(crate::diag::Label {
+                file: d.file,
+                span: b.span,
+                message: format!("this is a {}", y.name()),
+            });
             return None;
         }
         Some(())
@@ -264,14 +336,22 @@ impl<'s> Typer<'s> {
         if self.is_inferred(t) {
             return self.constrain(t, want);
         }
-        self.err(Code::TypeMismatch, t.span, format!("expected a {}, found a {}", want.name(), t.ty.name()))
-            .help = Some(why.to_string());
+        self.err(
+            Code::TypeMismatch,
+            t.span,
+            format!("expected a {}, found a {}", want.name(), t.ty.name()),
+        )
+        .help = Some(why.to_string());
         None
     }
 
     fn mismatch(&mut self, t: &TExpr, why: &str) {
-        self.err(Code::TypeMismatch, t.span, format!("a {} cannot be used here", t.ty.name()))
-            .help = Some(why.to_string());
+        self.err(
+            Code::TypeMismatch,
+            t.span,
+            format!("a {} cannot be used here", t.ty.name()),
+        )
+        .help = Some(why.to_string());
     }
 
     /// Records that an untyped prop is used as `want`, or reports a conflict
@@ -281,7 +361,11 @@ impl<'s> Typer<'s> {
             match self.inferred.get(&key) {
                 Some(&(have, file, first)) if have != want => {
                     let path = key.1.join(".");
-                    let what = if key.0 == CUSTOMER { format!("`customer.{path}`") } else { format!("the `{path}` of `{}`", key.0) };
+                    let what = if key.0 == CUSTOMER {
+                        format!("`customer.{path}`")
+                    } else {
+                        format!("the `{path}` of `{}`", key.0)
+                    };
                     self.err(
                         Code::TypeConflict,
                         t.span,
@@ -308,29 +392,51 @@ impl<'s> Typer<'s> {
     /// Whether `t` is a prop whose type comes from an earlier use (not from
     /// the schema): using it as another type is a `type-conflict`.
     fn is_inferred(&self, t: &TExpr) -> bool {
-        self.prop_keys(t).iter().any(|k| self.inferred.contains_key(k))
+        self.prop_keys(t)
+            .iter()
+            .any(|k| self.inferred.contains_key(k))
     }
 
     /// The (owner, path) keys an untyped load stands for.
     fn prop_keys(&self, t: &TExpr) -> Vec<PropKey> {
-        let TExprKind::Load { source, access: Access::Field(path) } = &t.kind else {
+        let TExprKind::Load {
+            source,
+            access: Access::Field(path),
+        } = &t.kind
+        else {
             return Vec::new();
         };
         match source {
             Source::Customer => vec![(CUSTOMER.to_string(), path.clone())],
-            _ => self.load_events.get(&(self.file, t.span)).into_iter().flatten().map(|e| (e.clone(), path.clone())).collect(),
+            _ => self
+                .load_events
+                .get(&(self.file, t.span))
+                .into_iter()
+                .flatten()
+                .map(|e| (e.clone(), path.clone()))
+                .collect(),
         }
     }
 
     fn path(&mut self, segs: &[Ident], span: Span, scope: &Scope) -> Option<TExpr> {
         let root = segs.first()?;
         let rest: Vec<String> = segs[1..].iter().map(|s| s.name.clone()).collect();
-        let load = |source, access, ty| Some(TExpr { kind: TExprKind::Load { source, access }, ty, span });
+        let load = |source, access, ty| {
+            Some(TExpr {
+                kind: TExprKind::Load { source, access },
+                ty,
+                span,
+            })
+        };
         match root.name.as_str() {
             "now" if rest.is_empty() => load(Source::Now, Access::Now, Type::Time),
             "now" => {
-                self.err(Code::UnknownPath, span, "`now` is a timestamp and has no fields")
-                    .help = Some("compare with it directly, such as `now - cart.time > 1h`".into());
+                self.err(
+                    Code::UnknownPath,
+                    span,
+                    "`now` is a timestamp and has no fields",
+                )
+                .help = Some("compare with it directly, such as `now - cart.time > 1h`".into());
                 None
             }
             CUSTOMER if rest.is_empty() => {
@@ -346,7 +452,11 @@ impl<'s> Typer<'s> {
                 let binding = if name == "event" {
                     scope.event.clone()
                 } else {
-                    scope.aliases.iter().find(|(a, _)| a == name).map(|(_, b)| b.clone())
+                    scope
+                        .aliases
+                        .iter()
+                        .find(|(a, _)| a == name)
+                        .map(|(_, b)| b.clone())
                 };
                 match binding {
                     Some(b) => self.event_path(&b, root, &rest, span),
@@ -356,12 +466,34 @@ impl<'s> Typer<'s> {
         }
     }
 
-    fn event_path(&mut self, b: &Binding, root: &Ident, rest: &[String], span: Span) -> Option<TExpr> {
-        let load = |access, ty| Some(TExpr { kind: TExprKind::Load { source: b.source, access }, ty, span });
+    fn event_path(
+        &mut self,
+        b: &Binding,
+        root: &Ident,
+        rest: &[String],
+        span: Span,
+    ) -> Option<TExpr> {
+        let load = |access, ty| {
+            Some(TExpr {
+                kind: TExprKind::Load {
+                    source: b.source,
+                    access,
+                },
+                ty,
+                span,
+            })
+        };
         let envelope = match rest.first().map(String::as_str) {
             None => {
-                self.err(Code::UnknownPath, span, format!("`{}` is an event; name one of its fields", root.name))
-                    .help = Some(format!("such as `{0}.time`, `{0}.id` or a property like `{0}.total`", root.name));
+                self.err(
+                    Code::UnknownPath,
+                    span,
+                    format!("`{}` is an event; name one of its fields", root.name),
+                )
+                .help = Some(format!(
+                    "such as `{0}.time`, `{0}.id` or a property like `{0}.total`",
+                    root.name
+                ));
                 return None;
             }
             Some("time") => Some((Envelope::Time, Type::Time)),
@@ -372,16 +504,27 @@ impl<'s> Typer<'s> {
         };
         if let Some((env, ty)) = envelope {
             if rest.len() > 1 {
-                self.err(Code::UnknownPath, span, format!("`{}.{}` has no fields", root.name, rest[0]))
-                    .help = Some(format!("a prop called `{0}` is `{1}.props.{0}`", rest[0], root.name));
+                self.err(
+                    Code::UnknownPath,
+                    span,
+                    format!("`{}.{}` has no fields", root.name, rest[0]),
+                )
+                .help = Some(format!(
+                    "a prop called `{0}` is `{1}.props.{0}`",
+                    rest[0], root.name
+                ));
                 return None;
             }
             return load(Access::Envelope(env), ty);
         }
-        let path: Vec<String> = if rest[0] == "props" { rest[1..].to_vec() } else { rest.to_vec() };
+        let path: Vec<String> = if rest[0] == "props" {
+            rest[1..].to_vec()
+        } else {
+            rest.to_vec()
+        };
         if path.is_empty() {
-            self.err(Code::UnknownPath, span, "`props` needs a property name").help =
-                Some(format!("such as `{}.props.time`", root.name));
+            self.err(Code::UnknownPath, span, "`props` needs a property name")
+                .help = Some(format!("such as `{}.props.time`", root.name));
             return None;
         }
         let ty = self.prop_type(&b.events, &path, span)?;
@@ -391,8 +534,17 @@ impl<'s> Typer<'s> {
 
     fn prop_type(&mut self, events: &[String], path: &[String], span: Span) -> Option<Type> {
         // For `(E or F)`, the prop needs to exist on one of them.
-        let lookups: Vec<(&String, Lookup)> = events.iter().filter_map(|ev| self.schema.and_then(|s| s.event_prop(ev, path)).map(|l| (ev, l))).collect();
-        let defined = lookups.iter().find(|(_, l)| !matches!(l, Lookup::Unknown { .. }));
+        let lookups: Vec<(&String, Lookup)> = events
+            .iter()
+            .filter_map(|ev| {
+                self.schema
+                    .and_then(|s| s.event_prop(ev, path))
+                    .map(|l| (ev, l))
+            })
+            .collect();
+        let defined = lookups
+            .iter()
+            .find(|(_, l)| !matches!(l, Lookup::Unknown { .. }));
         if let Some((ev, lookup)) = defined.or(lookups.first()) {
             let (ev, lookup) = ((*ev).clone(), lookup.clone());
             return self.schema_type(lookup, path, span, &format!("event `{ev}`"));
@@ -414,17 +566,35 @@ impl<'s> Typer<'s> {
             .unwrap_or(Type::Any)
     }
 
-    fn schema_type(&mut self, lookup: Lookup, path: &[String], span: Span, owner: &str) -> Option<Type> {
+    fn schema_type(
+        &mut self,
+        lookup: Lookup,
+        path: &[String],
+        span: Span,
+        owner: &str,
+    ) -> Option<Type> {
         match lookup {
             Lookup::Type(t) => Some(t),
             Lookup::Object => Some(Type::Any),
-            Lookup::Unknown { segment, candidates } => {
+            Lookup::Unknown {
+                segment,
+                candidates,
+            } => {
                 let name = path[..=segment.min(path.len() - 1)].join(".");
-                let d = self.err(Code::UnknownProperty, span, format!("{owner} has no property `{name}` in the event schema"));
-                d.help = Some(match did_you_mean(&path[segment.min(path.len() - 1)], candidates.iter().map(String::as_str)) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => "add it to the event schema, or check the spelling".into(),
-                });
+                let d = self.err(
+                    Code::UnknownProperty,
+                    span,
+                    format!("{owner} has no property `{name}` in the event schema"),
+                );
+                d.help = Some(
+                    match did_you_mean(
+                        &path[segment.min(path.len() - 1)],
+                        candidates.iter().map(String::as_str),
+                    ) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "add it to the event schema, or check the spelling".into(),
+                    },
+                );
                 None
             }
         }
@@ -438,12 +608,23 @@ impl<'s> Typer<'s> {
         }
         let suggestion = did_you_mean(&root.name, known.iter().copied());
         if len == 1 && suggestion.is_none() {
-            self.err(Code::BareName, root.span, format!("`{}` is a bare name, not a value", root.name))
-                .with_label_mut("not a value")
-                .help = Some(format!("did you mean `\"{}\"`? Text goes in double quotes", root.name));
+            self.err(
+                Code::BareName,
+                root.span,
+                format!("`{}` is a bare name, not a value", root.name),
+            )
+            .with_label_mut("not a value")
+            .help = Some(format!(
+                "did you mean `\"{}\"`? Text goes in double quotes",
+                root.name
+            ));
             return None;
         }
-        let d = self.err(Code::UnknownPath, root.span, format!("`{}` is not an alias of this rule", root.name));
+        let d = self.err(
+            Code::UnknownPath,
+            root.span,
+            format!("`{}` is not an alias of this rule", root.name),
+        );
         d.help = Some(match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!(
@@ -485,7 +666,11 @@ trait DiagExt {
 
 impl DiagExt for Diagnostic {
     fn with_secondary_mut(&mut self, file: FileId, span: Span, msg: String) -> &mut Self {
-        self.secondary.push(crate::diag::Label { file, span, message: msg });
+        self.secondary.push(crate::diag::Label {
+            file,
+            span,
+            message: msg,
+        });
         self
     }
     fn with_label_mut(&mut self, msg: &str) -> &mut Self {

@@ -38,7 +38,9 @@ pub struct Checked {
 
 impl Checked {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 }
 
@@ -90,7 +92,8 @@ impl Workspace {
             Ok(s) => self.schema = Some(s),
             Err((message, span)) => {
                 let span = span.map_or(Span::default(), |(s, e)| Span::new(s, e));
-                let d = Diagnostic::new(Code::InvalidSchema, file, span, message).with_help("see docs/config.md for the event schema format");
+                let d = Diagnostic::new(Code::InvalidSchema, file, span, message)
+                    .with_help("see docs/config.md for the event schema format");
                 self.diagnostics.push(d);
             }
         }
@@ -104,9 +107,16 @@ impl Workspace {
             };
             let span = e.span.map_or(Span::default(), |(s, e)| Span::new(s, e));
             let mut d = Diagnostic::new(code, file, span, e.message);
-            d.help = Some(e.help.unwrap_or_else(|| "correct the catalog file at this place; docs/catalogs.md describes the formats".into()));
+            d.help = Some(e.help.unwrap_or_else(|| {
+                "correct the catalog file at this place; docs/catalogs.md describes the formats"
+                    .into()
+            }));
             if let Some(prev) = &e.previous {
-                let first = self.sources.files().find(|(_, f)| f.name == prev.file).map(|(id, _)| id);
+                let first = self
+                    .sources
+                    .files()
+                    .find(|(_, f)| f.name == prev.file)
+                    .map(|(id, _)| id);
                 if let (Some(id), Some((s, end))) = (first, prev.span) {
                     d = d.with_secondary(id, Span::new(s, end), "first defined here");
                 }
@@ -120,7 +130,11 @@ impl Workspace {
         let file = self.add_source(name, text);
         let (ast, diags) = parse_file(text, file);
         self.diagnostics.extend(diags);
-        let stem = std::path::Path::new(name).file_stem().and_then(|s| s.to_str()).unwrap_or(name).to_string();
+        let stem = std::path::Path::new(name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(name)
+            .to_string();
         self.files.push((file, stem, ast));
         file
     }
@@ -140,8 +154,16 @@ impl Workspace {
     /// Checks every rule file against the project.
     pub fn check(mut self) -> Checked {
         let known_events = self.known_events();
-        let ctx = Context { schema: self.schema.as_ref(), known_events: &known_events, has_default_zone: self.config.project.timezone.is_some() };
-        let cats = Catalogs { whatsapp: &self.whatsapp, templates: &self.templates, config: &self.config };
+        let ctx = Context {
+            schema: self.schema.as_ref(),
+            known_events: &known_events,
+            has_default_zone: self.config.project.timezone.is_some(),
+        };
+        let cats = Catalogs {
+            whatsapp: &self.whatsapp,
+            templates: &self.templates,
+            config: &self.config,
+        };
         let mut typer = Typer::new(self.schema.as_ref());
         let mut rules = Vec::new();
         let mut names: Vec<(String, FileId, Span)> = Vec::new();
@@ -151,7 +173,11 @@ impl Workspace {
             for r in &ast.rules {
                 let name = rule_name(r, stem);
                 name_checks(r, &name, *file, &names, &mut typer.diags);
-                names.push((name.clone(), *file, r.name.as_ref().map_or(r.when_span, |n| n.span)));
+                names.push((
+                    name.clone(),
+                    *file,
+                    r.name.as_ref().map_or(r.when_span, |n| n.span),
+                ));
                 if let Some(rule) = check_rule(r, name, *file, text, &ctx, &cats, &mut typer) {
                     rules.push(rule);
                 }
@@ -159,10 +185,19 @@ impl Workspace {
         }
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
         diagnostics.append(&mut typer.diags);
-        let spans: Vec<(FileId, Vec<Span>)> = self.files.iter().map(|(f, _, a)| (*f, a.rules.iter().map(|r| r.span).collect())).collect();
+        let spans: Vec<(FileId, Vec<Span>)> = self
+            .files
+            .iter()
+            .map(|(f, _, a)| (*f, a.rules.iter().map(|r| r.span).collect()))
+            .collect();
         let mut diagnostics = suppress::apply(diagnostics, &self.sources, &spans, &self.config);
         diagnostics.sort_by_key(|d| (d.file, d.span.start, d.code));
-        Checked { program: ir::Program { rules }, diagnostics, sources: self.sources, config: self.config }
+        Checked {
+            program: ir::Program { rules },
+            diagnostics,
+            sources: self.sources,
+            config: self.config,
+        }
     }
 
     /// Events named as triggers, absences or goals anywhere in the workspace.
@@ -172,11 +207,16 @@ impl Workspace {
             for r in &f.rules {
                 let t = &r.trigger;
                 let ms: Vec<&ast::Matcher> = match &t.primary {
-                    Primary::Match(m) | Primary::First { matcher: m, .. } | Primary::Count { matcher: m, .. } => vec![m],
+                    Primary::Match(m)
+                    | Primary::First { matcher: m, .. }
+                    | Primary::Count { matcher: m, .. } => vec![m],
                     Primary::Sequence { first, then, .. } => vec![first, then],
                     Primary::Inactive { .. } => vec![],
                 };
-                out.extend(ms.iter().flat_map(|m| m.events.iter().map(|e| e.name.clone())));
+                out.extend(
+                    ms.iter()
+                        .flat_map(|m| m.events.iter().map(|e| e.name.clone())),
+                );
                 for o in &r.options {
                     if let ast::RuleOption::Goal { event, .. } = o {
                         out.insert(event.name.clone());
@@ -188,7 +228,13 @@ impl Workspace {
     }
 }
 
-fn name_checks(r: &ast::Rule, name: &str, file: FileId, seen: &[(String, FileId, Span)], out: &mut Vec<Diagnostic>) {
+fn name_checks(
+    r: &ast::Rule,
+    name: &str,
+    file: FileId,
+    seen: &[(String, FileId, Span)],
+    out: &mut Vec<Diagnostic>,
+) {
     match &r.name {
         Some(n) => {
             if let Some((_, f, s)) = seen.iter().find(|(x, _, _)| x == name) {
@@ -207,8 +253,20 @@ fn name_checks(r: &ast::Rule, name: &str, file: FileId, seen: &[(String, FileId,
     }
 }
 
-fn check_rule(r: &ast::Rule, name: String, file: FileId, text: &str, ctx: &Context, cats: &Catalogs, typer: &mut Typer) -> Option<ir::Rule> {
-    let errors_before = typer.diags.iter().filter(|d| d.severity == Severity::Error).count();
+fn check_rule(
+    r: &ast::Rule,
+    name: String,
+    file: FileId,
+    text: &str,
+    ctx: &Context,
+    cats: &Catalogs,
+    typer: &mut Typer,
+) -> Option<ir::Rule> {
+    let errors_before = typer
+        .diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let mut rc = RuleChecker { typer, ctx, file };
     let (trigger, scopes) = rc.trigger(&r.trigger, text)?;
     let scope = scopes.after_match();
@@ -232,8 +290,16 @@ fn check_rule(r: &ast::Rule, name: String, file: FileId, text: &str, ctx: &Conte
     };
     let waits = r.trigger.wait.is_some() || matches!(r.trigger.primary, Primary::Sequence { .. });
     let _ = rc.options(&r.options, &r.trigger.primary, waits, &scope, &mut rule);
-    let cx = StepContext { scope: &scope, start_events: &start_events(&r.trigger.primary), total_wait_ms: total_wait(&r.trigger) };
-    let mut cc = ChannelChecker { typer: rc.typer, cat: cats, file };
+    let cx = StepContext {
+        scope: &scope,
+        start_events: &start_events(&r.trigger.primary),
+        total_wait_ms: total_wait(&r.trigger),
+    };
+    let mut cc = ChannelChecker {
+        typer: rc.typer,
+        cat: cats,
+        file,
+    };
     for s in std::iter::once(&r.action).chain(&r.fallbacks) {
         if let Some(step) = cc.step(s, &cx) {
             rule.steps.push(step);
@@ -244,13 +310,21 @@ fn check_rule(r: &ast::Rule, name: String, file: FileId, text: &str, ctx: &Conte
         let reads_customer = r.guards.iter().any(|g| reads_customer(&g.expr));
         channels::marketing_lints(r, reads_customer, cats.config, file, &mut cc.typer.diags);
     }
-    let errors_after = cc.typer.diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors_after = cc
+        .typer
+        .diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     (errors_after == errors_before).then_some(rule)
 }
 
 fn start_events(p: &Primary) -> Vec<String> {
     match p {
-        Primary::Match(m) | Primary::First { matcher: m, .. } | Primary::Count { matcher: m, .. } | Primary::Sequence { first: m, .. } => m.events.iter().map(|e| e.name.clone()).collect(),
+        Primary::Match(m)
+        | Primary::First { matcher: m, .. }
+        | Primary::Count { matcher: m, .. }
+        | Primary::Sequence { first: m, .. } => m.events.iter().map(|e| e.name.clone()).collect(),
         Primary::Inactive { .. } => Vec::new(),
     }
 }

@@ -25,10 +25,17 @@ pub struct Args {
 
 pub fn run(a: Args) -> i32 {
     let Ok(format) = a.format.parse::<Format>() else {
-        eprintln!("trig check: unknown --format `{}` (use human, json, sarif or github)", a.format);
+        eprintln!(
+            "trig check: unknown --format `{}` (use human, json, sarif or github)",
+            a.format
+        );
         return EXIT_USAGE;
     };
-    let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths };
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths
+    };
     let result = project::load(a.config.as_deref()).and_then(|mut ws| {
         let files = project::rule_files(&paths)?;
         project::add_rule_files(&mut ws, &files)?;
@@ -42,14 +49,25 @@ pub fn run(a: Args) -> i32 {
         }
     };
     let checked = ws.check();
-    let color = format == Format::Human && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let out = render(format, &checked.diagnostics, &checked.sources, color);
     // A closed pipe (`trig check | head`) is not an error worth a panic.
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
-    let count = |s: Severity| checked.diagnostics.iter().filter(|d| d.severity == s).count();
+    let count = |s: Severity| {
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     if format == Format::Human {
-        eprintln!("checked {nfiles} file(s), {} rule(s): {errors} error(s), {warnings} warning(s)", checked.program.rules.len());
+        eprintln!(
+            "checked {nfiles} file(s), {} rule(s): {errors} error(s), {warnings} warning(s)",
+            checked.program.rules.len()
+        );
     }
     if errors > 0 || (a.deny_warnings && warnings > 0) {
         EXIT_PROBLEMS

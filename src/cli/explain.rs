@@ -12,7 +12,13 @@ pub struct Args {
 pub fn run(a: Args) -> i32 {
     let Some(code) = a.code else {
         for c in Code::ALL {
-            println!("{}  {:<24} {:<8} {}", c.id(), c.name(), c.default_severity().as_str(), c.summary());
+            println!(
+                "{}  {:<24} {:<8} {}",
+                c.id(),
+                c.name(),
+                c.default_severity().as_str(),
+                c.summary()
+            );
         }
         return EXIT_OK;
     };
@@ -22,7 +28,9 @@ pub fn run(a: Args) -> i32 {
             EXIT_OK
         }
         None => {
-            eprintln!("trig explain: `{code}` is not a diagnostic code; run `trig explain` to list them");
+            eprintln!(
+                "trig explain: `{code}` is not a diagnostic code; run `trig explain` to list them"
+            );
             EXIT_USAGE
         }
     }

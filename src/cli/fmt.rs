@@ -17,7 +17,11 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> i32 {
-    let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths };
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths
+    };
     let files = match project::rule_files(&paths) {
         Ok(f) => f,
         Err(project::IoError(msg)) => {
@@ -52,10 +56,13 @@ fn format_one(path: &std::path::Path, check: bool) -> Result<bool, i32> {
         Err(diags) => {
             let mut sources = SourceMap::new();
             let id = sources.add(SourceFile::new(name.clone(), text));
-            let diags: Vec<_> = diags.into_iter().map(|mut d| {
-                d.file = id;
-                d
-            }).collect();
+            let diags: Vec<_> = diags
+                .into_iter()
+                .map(|mut d| {
+                    d.file = id;
+                    d
+                })
+                .collect();
             eprint!("{}", render(Format::Human, &diags, &sources, false));
             eprintln!("trig fmt: {name} left unchanged: it does not parse");
             return Err(EXIT_PROBLEMS);

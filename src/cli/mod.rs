@@ -14,7 +14,11 @@ pub const EXIT_PROBLEMS: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 
 #[derive(Parser)]
-#[command(name = "trig", version, about = "Compiler and interpreter for behavioral trigger rules")]
+#[command(
+    name = "trig",
+    version,
+    about = "Compiler and interpreter for behavioral trigger rules"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -11,7 +11,10 @@ pub struct IoError(pub String);
 
 /// `trig.toml` in `start` or the nearest folder above it.
 pub fn find_config(start: &Path) -> Option<PathBuf> {
-    start.ancestors().map(|d| d.join("trig.toml")).find(|p| p.is_file())
+    start
+        .ancestors()
+        .map(|d| d.join("trig.toml"))
+        .find(|p| p.is_file())
 }
 
 /// Loads the project file and everything it names into a new workspace.
@@ -53,7 +56,10 @@ pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
         } else if p.exists() {
             out.push(p.clone());
         } else {
-            return Err(IoError(format!("{}: no such file or directory", p.display())));
+            return Err(IoError(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
         }
     }
     Ok(out)
@@ -64,7 +70,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
-        let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n == "target");
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.') || n == "target");
         if hidden {
             continue;
         }
@@ -94,11 +103,21 @@ pub fn add_rule_files(ws: &mut Workspace, files: &[PathBuf]) -> Result<(), IoErr
 
 pub fn read(path: &Path) -> Result<String, IoError> {
     let bytes = std::fs::read(path).map_err(|e| IoError(format!("{}: {e}", path.display())))?;
-    String::from_utf8(bytes).map_err(|e| IoError(format!("{}: not valid UTF-8 at byte {}", path.display(), e.utf8_error().valid_up_to())))
+    String::from_utf8(bytes).map_err(|e| {
+        IoError(format!(
+            "{}: not valid UTF-8 at byte {}",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Paths as the user should see them: relative, forward slashes.
 pub fn display(p: &Path) -> String {
-    let s = p.strip_prefix("./").unwrap_or(p).to_string_lossy().into_owned();
+    let s = p
+        .strip_prefix("./")
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned();
     s.replace('\\', "/")
 }

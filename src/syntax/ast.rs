@@ -64,7 +64,10 @@ pub enum Primary {
     },
     /// `inactive for D`; `extra` holds modifiers written after it, which
     /// the checker rejects with an explanation.
-    Inactive { after: Duration, extra: Option<Span> },
+    Inactive {
+        after: Duration,
+        extra: Option<Span>,
+    },
 }
 
 /// Events with an optional alias and filter.
@@ -159,20 +162,51 @@ pub struct Text {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TextPart {
     /// Literal text, escapes applied and `{{`/`}}` already single braces.
-    Literal { text: String, span: Span },
+    Literal {
+        text: String,
+        span: Span,
+    },
     Interp(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuleOption {
-    Key { expr: Expr, span: Span },
-    Limit { count: Spanned<u32>, per: Duration, span: Span },
-    Once { span: Span },
-    Priority { value: Spanned<i64>, span: Span },
-    Quiet { start: ClockTime, end: ClockTime, zone: Option<Expr>, span: Span },
-    Goal { event: EventName, filter: Option<Expr>, within: Duration, span: Span },
-    Holdout { percent: Spanned<f64>, span: Span },
-    Tag { name: Ident, span: Span },
+    Key {
+        expr: Expr,
+        span: Span,
+    },
+    Limit {
+        count: Spanned<u32>,
+        per: Duration,
+        span: Span,
+    },
+    Once {
+        span: Span,
+    },
+    Priority {
+        value: Spanned<i64>,
+        span: Span,
+    },
+    Quiet {
+        start: ClockTime,
+        end: ClockTime,
+        zone: Option<Expr>,
+        span: Span,
+    },
+    Goal {
+        event: EventName,
+        filter: Option<Expr>,
+        within: Duration,
+        span: Span,
+    },
+    Holdout {
+        percent: Spanned<f64>,
+        span: Span,
+    },
+    Tag {
+        name: Ident,
+        span: Span,
+    },
 }
 
 impl RuleOption {

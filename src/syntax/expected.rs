@@ -34,13 +34,17 @@ fn describe(rule: R) -> Option<&'static str> {
         R::kw_with | R::params => "`with`",
         R::kw_per => "`per`",
         R::kw_in => "`in`",
-        R::option => "an option (`key`, `limit`, `once`, `priority`, `quiet`, `goal`, `holdout`, `tag`)",
+        R::option => {
+            "an option (`key`, `limit`, `once`, `priority`, `quiet`, `goal`, `holdout`, `tag`)"
+        }
         R::header => "`rule NAME:`",
         R::ident | R::member => "a name",
         R::event_name | R::dotted_name | R::events | R::matcher | R::pattern => {
             "an event name such as `cart.abandoned` or `\"Order Completed\"`"
         }
-        R::primary | R::trigger => "a trigger such as `cart.abandoned`, `first order.completed` or `inactive for 30d`",
+        R::primary | R::trigger => {
+            "a trigger such as `cart.abandoned`, `first order.completed` or `inactive for 30d`"
+        }
         R::duration | R::dur_unit => "a duration such as `2h`",
         R::clock => "a clock time such as `21:00`",
         R::int | R::count => "a whole number",
@@ -49,11 +53,35 @@ fn describe(rule: R) -> Option<&'static str> {
         R::string | R::str_inner => "a quoted string",
         R::text | R::text_chunk => "a message text in quotes",
         R::step => "a channel such as `whatsapp`, `sms` or `email`",
-        R::expr | R::or_expr | R::and_expr | R::not_expr | R::filter_expr | R::filter_or | R::filter_and
-        | R::cmp_expr | R::coalesce | R::additive | R::multiplicative | R::unary | R::atom | R::path
-        | R::list | R::param | R::interp => "a value such as `event.total`, `20` or `\"text\"`",
-        R::cmp_op | R::eq | R::ne | R::lt | R::le | R::gt | R::ge | R::not_in | R::not_contains | R::starts_with
-        | R::kw_contains | R::kw_starts => "a comparison such as `==` or `>=`",
+        R::expr
+        | R::or_expr
+        | R::and_expr
+        | R::not_expr
+        | R::filter_expr
+        | R::filter_or
+        | R::filter_and
+        | R::cmp_expr
+        | R::coalesce
+        | R::additive
+        | R::multiplicative
+        | R::unary
+        | R::atom
+        | R::path
+        | R::list
+        | R::param
+        | R::interp => "a value such as `event.total`, `20` or `\"text\"`",
+        R::cmp_op
+        | R::eq
+        | R::ne
+        | R::lt
+        | R::le
+        | R::gt
+        | R::ge
+        | R::not_in
+        | R::not_contains
+        | R::starts_with
+        | R::kw_contains
+        | R::kw_starts => "a comparison such as `==` or `>=`",
         R::coalesce_op | R::add | R::sub | R::mul | R::div => "an operator",
         R::EOI => "the end of the rule",
         _ => return None,
@@ -77,7 +105,9 @@ pub fn parse_error(
     // from being scanned once per rule.
     let chunk_from = tokens.partition_point(|t| t.span.start < chunk.start);
     let before_pos = tokens.partition_point(|t| t.span.end <= pos);
-    let found = tokens[before_pos..].iter().find(|t| t.kind != TokenKind::Comment);
+    let found = tokens[before_pos..]
+        .iter()
+        .find(|t| t.kind != TokenKind::Comment);
     let found = found.filter(|t| t.span.start < chunk.end);
     // A string without its closing quote runs to the end of its line, so
     // pest often fails only after it (at the end of the rule).
@@ -101,10 +131,17 @@ pub fn parse_error(
             (Span::new(end, end), "but the rule ends here".to_string())
         }
     };
-    let after_words = after.map(|t| format!(" after `{}`", shorten(t.text(src)))).unwrap_or_default();
-    Diagnostic::new(Code::SyntaxError, file, span, format!("expected {expected}{after_words}, {found_words}"))
-        .with_label(format!("expected {expected} here"))
-        .with_help(help_for(e))
+    let after_words = after
+        .map(|t| format!(" after `{}`", shorten(t.text(src))))
+        .unwrap_or_default();
+    Diagnostic::new(
+        Code::SyntaxError,
+        file,
+        span,
+        format!("expected {expected}{after_words}, {found_words}"),
+    )
+    .with_label(format!("expected {expected} here"))
+    .with_help(help_for(e))
 }
 
 fn shorten(s: &str) -> String {
@@ -117,7 +154,12 @@ fn shorten(s: &str) -> String {
 }
 
 /// Errors that deserve their own code and advice.
-fn special_case(src: &str, tokens: &[Token], found: Option<&Token>, file: FileId) -> Option<Diagnostic> {
+fn special_case(
+    src: &str,
+    tokens: &[Token],
+    found: Option<&Token>,
+    file: FileId,
+) -> Option<Diagnostic> {
     let t = found?;
     if t.kind == TokenKind::Str(StrKind::Unterminated) {
         let span = Span::new(t.span.start, t.span.start + 1);
@@ -129,7 +171,10 @@ fn special_case(src: &str, tokens: &[Token], found: Option<&Token>, file: FileId
     }
     if t.text(src) == "else" && matches!(t.kind, TokenKind::Word(_)) {
         let before = tokens.partition_point(|x| x.span.end <= t.span.start);
-        let then = tokens[..before].iter().rev().find(|x| x.is_keyword(src, "then"));
+        let then = tokens[..before]
+            .iter()
+            .rev()
+            .find(|x| x.is_keyword(src, "then"));
         let mut d = Diagnostic::new(Code::ElseNotSupported, file, t.span, "trig has no `else`")
             .with_label("`else` is not a keyword")
             .with_help(
@@ -167,7 +212,8 @@ fn help_for(e: &pest::error::Error<R>) -> String {
     };
     let has = |r: R| positives.contains(&r);
     if has(R::duration) {
-        "durations are a whole number and a unit, with no space: `30s`, `15m`, `2h`, `7d`, `1h30m`".into()
+        "durations are a whole number and a unit, with no space: `30s`, `15m`, `2h`, `7d`, `1h30m`"
+            .into()
     } else if has(R::kw_then) {
         "a rule reads `when TRIGGER [if …] [unless …] then send CHANNEL …`".into()
     } else if has(R::step) {

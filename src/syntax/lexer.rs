@@ -126,7 +126,11 @@ fn string(lex: &mut logos::Lexer<TokenKind>) -> StrKind {
             '"' if depth > 0 && !after_word(&rest[..i]) => in_inner = true,
             '"' => {
                 lex.bump(i + 1);
-                return if text_mode { StrKind::Text } else { StrKind::Plain };
+                return if text_mode {
+                    StrKind::Text
+                } else {
+                    StrKind::Plain
+                };
             }
             _ if in_inner || !text_mode => {}
             '{' if depth == 0 && matches!(chars.peek(), Some((_, '{'))) => {
@@ -142,7 +146,11 @@ fn string(lex: &mut logos::Lexer<TokenKind>) -> StrKind {
 }
 
 fn after_word(before: &str) -> bool {
-    before.trim_end().chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ')' || c == '.')
+    before
+        .trim_end()
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ')' || c == '.')
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +188,8 @@ fn opens_text(src: &str, tokens: &[Token]) -> bool {
     let (Some(last), Some(before)) = (significant.next(), significant.next()) else {
         return false;
     };
-    matches!(last.kind, TokenKind::Word(WordKind::Channel | WordKind::Name))
-        && (before.is_keyword(src, "send") || before.is_keyword(src, "fallback"))
+    matches!(
+        last.kind,
+        TokenKind::Word(WordKind::Channel | WordKind::Name)
+    ) && (before.is_keyword(src, "send") || before.is_keyword(src, "fallback"))
 }

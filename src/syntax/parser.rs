@@ -35,7 +35,11 @@ pub fn parse_file(src: &str, file: FileId) -> (File, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let tokens = lexer::tokenize(src);
     let chunks = split_rules(src, &tokens, file, &mut diags);
-    let code_tokens: Vec<Span> = tokens.iter().filter(|t| t.kind != TokenKind::Comment).map(|t| t.span).collect();
+    let code_tokens: Vec<Span> = tokens
+        .iter()
+        .filter(|t| t.kind != TokenKind::Comment)
+        .map(|t| t.span)
+        .collect();
     let mut rules = Vec::new();
     for (index, chunk) in chunks.iter().enumerate() {
         let mut b = Builder {
@@ -45,7 +49,10 @@ pub fn parse_file(src: &str, file: FileId) -> (File, Vec<Diagnostic>) {
             diags: Vec::new(),
         };
         if let Some(rule) = b.parse_rule(src, *chunk, &tokens, index + 1) {
-            if b.diags.iter().all(|d| d.severity != crate::diag::Severity::Error) {
+            if b.diags
+                .iter()
+                .all(|d| d.severity != crate::diag::Severity::Error)
+            {
                 rules.push(rule);
             }
         }
@@ -66,8 +73,16 @@ pub fn parse_rules(src: &str) -> Result<File, Vec<Diagnostic>> {
 
 /// Cuts the token stream into one span per rule. A rule starts at `rule`, or
 /// at a `when` that does not directly follow a `rule NAME:` header.
-fn split_rules(src: &str, tokens: &[Token], file: FileId, diags: &mut Vec<Diagnostic>) -> Vec<Span> {
-    let sig: Vec<&Token> = tokens.iter().filter(|t| t.kind != TokenKind::Comment).collect();
+fn split_rules(
+    src: &str,
+    tokens: &[Token],
+    file: FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Span> {
+    let sig: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| t.kind != TokenKind::Comment)
+        .collect();
     let mut starts = Vec::new();
     for (i, t) in sig.iter().enumerate() {
         // After a dot (`event.when`) and as a parameter name (`with (rule: 1)`)
@@ -75,11 +90,14 @@ fn split_rules(src: &str, tokens: &[Token], file: FileId, diags: &mut Vec<Diagno
         let prev = i.checked_sub(1).map(|j| sig[j].kind);
         let next = sig.get(i + 1).map(|n| n.kind);
         let plain_name = prev == Some(TokenKind::Dot)
-            || (next == Some(TokenKind::Colon) && matches!(prev, Some(TokenKind::LParen | TokenKind::Comma)));
+            || (next == Some(TokenKind::Colon)
+                && matches!(prev, Some(TokenKind::LParen | TokenKind::Comma)));
         let starts_rule = !plain_name
             && (t.is_keyword(src, "rule")
                 || (t.is_keyword(src, "when")
-                    && !(i >= 3 && sig[i - 3].is_keyword(src, "rule") && sig[i - 1].kind == TokenKind::Colon)));
+                    && !(i >= 3
+                        && sig[i - 3].is_keyword(src, "rule")
+                        && sig[i - 1].kind == TokenKind::Colon)));
         if starts_rule {
             starts.push(t.span.start);
         }
@@ -93,7 +111,10 @@ fn split_rules(src: &str, tokens: &[Token], file: FileId, diags: &mut Vec<Diagno
                     Code::SyntaxError,
                     file,
                     stray,
-                    format!("expected `rule` or `when` to start a rule, found {}", describe_token(src, first)),
+                    format!(
+                        "expected `rule` or `when` to start a rule, found {}",
+                        describe_token(src, first)
+                    ),
                 )
                 .with_label("a rule starts with `rule NAME:` or `when`")
                 .with_help("every rule reads `[rule NAME:] when TRIGGER then send …`"),
@@ -144,12 +165,19 @@ impl Builder<'_> {
     }
 
     fn error(&mut self, code: Code, span: Span, message: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::new(code, self.file, span, message));
+        self.diags
+            .push(Diagnostic::new(code, self.file, span, message));
         let last = self.diags.len() - 1;
         &mut self.diags[last]
     }
 
-    fn parse_rule(&mut self, src: &str, chunk: Span, tokens: &[Token], position: usize) -> Option<Rule> {
+    fn parse_rule(
+        &mut self,
+        src: &str,
+        chunk: Span,
+        tokens: &[Token],
+        position: usize,
+    ) -> Option<Rule> {
         let text = &src[chunk.start..chunk.end];
         if !self.nesting_ok(src, chunk, tokens) {
             return None;
@@ -173,7 +201,10 @@ impl Builder<'_> {
         // Tokens are in order: find the chunk's by binary search, so that a
         // file of many rules is not scanned once per rule.
         let from = tokens.partition_point(|t| t.span.start < chunk.start);
-        for t in tokens[from..].iter().take_while(|t| t.span.end <= chunk.end) {
+        for t in tokens[from..]
+            .iter()
+            .take_while(|t| t.span.end <= chunk.end)
+        {
             let mut at = t.span;
             match t.kind {
                 TokenKind::LParen | TokenKind::LBracket => depth += 1,
@@ -189,9 +220,13 @@ impl Builder<'_> {
                 _ => {}
             }
             if depth > MAX_NESTING {
-                self.error(Code::NestingTooDeep, at, format!("parentheses are nested more than {MAX_NESTING} deep"))
-                    .with_label_mut("too deep from here")
-                    .with_help_mut("split the condition into several `if` guards, or simplify it");
+                self.error(
+                    Code::NestingTooDeep,
+                    at,
+                    format!("parentheses are nested more than {MAX_NESTING} deep"),
+                )
+                .with_label_mut("too deep from here")
+                .with_help_mut("split the condition into several `if` guards, or simplify it");
                 return false;
             }
         }
@@ -209,7 +244,12 @@ impl Builder<'_> {
         let mut options = Vec::new();
         for c in p.into_inner() {
             match c.as_rule() {
-                R::header => name = c.into_inner().find(|x| x.as_rule() == R::ident).map(|x| self.ident(&x)),
+                R::header => {
+                    name = c
+                        .into_inner()
+                        .find(|x| x.as_rule() == R::ident)
+                        .map(|x| self.ident(&x))
+                }
                 R::kw_when => when_span = self.span(&c),
                 R::trigger => trigger = self.trigger(c),
                 R::guard => guards.extend(self.guard(c)),
@@ -279,7 +319,10 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                Some(Primary::Inactive { after: after?, extra })
+                Some(Primary::Inactive {
+                    after: after?,
+                    extra,
+                })
             }
             R::first => {
                 let mut inner = c.into_inner();
@@ -303,10 +346,17 @@ impl Builder<'_> {
                 let n = t.next()?;
                 let times = self.int(&n)?;
                 let within = self.first_duration_in(t)?;
-                Some(Primary::Count { matcher, times, within })
+                Some(Primary::Count {
+                    matcher,
+                    times,
+                    within,
+                })
             }
             _ => {
-                let then = tail.clone().into_inner().find(|x| x.as_rule() == R::matcher)?;
+                let then = tail
+                    .clone()
+                    .into_inner()
+                    .find(|x| x.as_rule() == R::matcher)?;
                 let then = self.matcher(then)?;
                 let within = self.first_duration_in(tail.into_inner())?;
                 Some(Primary::Sequence {
@@ -344,7 +394,9 @@ impl Builder<'_> {
     }
 
     fn alias(&self, p: P) -> Option<Ident> {
-        p.into_inner().find(|x| x.as_rule() == R::ident).map(|x| self.ident(&x))
+        p.into_inner()
+            .find(|x| x.as_rule() == R::ident)
+            .map(|x| self.ident(&x))
     }
 
     fn filter(&mut self, p: P) -> Option<Expr> {
@@ -417,7 +469,11 @@ impl Builder<'_> {
         let span = self.span(&p);
         let mut inner = p.into_inner();
         let kw = inner.next()?;
-        let kind = if kw.as_rule() == R::kw_if { GuardKind::If } else { GuardKind::Unless };
+        let kind = if kw.as_rule() == R::kw_if {
+            GuardKind::If
+        } else {
+            GuardKind::Unless
+        };
         let expr = self.expr(inner.next()?)?;
         Some(Guard { kind, expr, span })
     }
@@ -432,7 +488,11 @@ impl Builder<'_> {
             R::text => StepBody::Text(self.text(body)?),
             _ => self.template_step(body)?,
         };
-        Some(Step { channel, body, span })
+        Some(Step {
+            channel,
+            body,
+            span,
+        })
     }
 
     fn template_step(&mut self, p: P) -> Option<StepBody> {
@@ -480,7 +540,9 @@ impl Builder<'_> {
         let c = p.into_inner().next()?;
         let span = self.span(&c);
         let rule = c.as_rule();
-        let mut inner = c.into_inner().filter(|x| !matches!(x.as_rule(), R::kw_per | R::kw_in | R::kw_within));
+        let mut inner = c
+            .into_inner()
+            .filter(|x| !matches!(x.as_rule(), R::kw_per | R::kw_in | R::kw_within));
         let _keyword = inner.next();
         Some(match rule {
             R::key => RuleOption::Key {
@@ -501,7 +563,12 @@ impl Builder<'_> {
                     Some(e) => Some(self.expr(e)?),
                     None => None,
                 };
-                RuleOption::Quiet { start, end, zone, span }
+                RuleOption::Quiet {
+                    start,
+                    end,
+                    zone,
+                    span,
+                }
             }
             R::goal => {
                 let event = self.event_name(inner.next()?)?;
@@ -536,7 +603,11 @@ impl Builder<'_> {
         })
     }
 
-    fn priority<'i>(&mut self, inner: impl Iterator<Item = P<'i>>, span: Span) -> Option<RuleOption> {
+    fn priority<'i>(
+        &mut self,
+        inner: impl Iterator<Item = P<'i>>,
+        span: Span,
+    ) -> Option<RuleOption> {
         let mut negative = false;
         let mut value = None;
         let mut vspan = span;
@@ -551,7 +622,9 @@ impl Builder<'_> {
                         Err(_) => {
                             let s = self.span(&x);
                             self.error(Code::InvalidNumber, s, "this priority is too large")
-                                .with_help_mut("use a small whole number such as `10`; higher wins");
+                                .with_help_mut(
+                                    "use a small whole number such as `10`; higher wins",
+                                );
                             None
                         }
                     };
@@ -559,7 +632,10 @@ impl Builder<'_> {
             }
         }
         Some(RuleOption::Priority {
-            value: Spanned { value: value?, span: vspan },
+            value: Spanned {
+                value: value?,
+                span: vspan,
+            },
             span,
         })
     }
@@ -569,8 +645,12 @@ impl Builder<'_> {
         match p.as_str().parse::<u32>() {
             Ok(value) => Some(Spanned { value, span }),
             Err(_) => {
-                self.error(Code::InvalidNumber, span, format!("`{}` is too large", p.as_str()))
-                    .with_help_mut("use a whole number below 4294967296");
+                self.error(
+                    Code::InvalidNumber,
+                    span,
+                    format!("`{}` is too large", p.as_str()),
+                )
+                .with_help_mut("use a whole number below 4294967296");
                 None
             }
         }
@@ -590,7 +670,8 @@ impl Builder<'_> {
         match parse_duration(p.as_str()) {
             Ok(millis) => Some(Duration { millis, span }),
             Err((message, help)) => {
-                self.error(Code::InvalidDuration, span, message).with_help_mut(help);
+                self.error(Code::InvalidDuration, span, message)
+                    .with_help_mut(help);
                 None
             }
         }
@@ -602,8 +683,12 @@ impl Builder<'_> {
         let (h, m) = s.split_once(':')?;
         let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
         if h > 23 || m > 59 {
-            self.error(Code::InvalidClockTime, span, format!("`{s}` is not a time of day"))
-                .with_help_mut("clock times go from `00:00` to `23:59`; for midnight write `00:00`");
+            self.error(
+                Code::InvalidClockTime,
+                span,
+                format!("`{s}` is not a time of day"),
+            )
+            .with_help_mut("clock times go from `00:00` to `23:59`; for midnight write `00:00`");
             return None;
         }
         Some(ClockTime {
@@ -669,6 +754,11 @@ impl Builder<'_> {
                     Some(t) => push_literal(&mut parts, &t, cspan),
                     None => ok = false,
                 },
+                R::interp if c.as_str().contains(['\n', '\r']) => {
+                    ok = false;
+                    self.error(Code::UnterminatedString, cspan, "a message text cannot continue on the next line")
+                        .with_help_mut("keep `{…}` and the whole text on one line; write `\\n` for a line break in the message");
+                }
                 R::interp => match c.into_inner().next().and_then(|e| self.expr(e)) {
                     Some(e) => parts.push(TextPart::Interp(e)),
                     None => ok = false,
@@ -683,7 +773,11 @@ impl Builder<'_> {
     }
 
     fn lone_brace(&mut self, brace: &str, span: Span) {
-        let (doubled, what) = if brace == "{" { ("{{", "opening") } else { ("}}", "closing") };
+        let (doubled, what) = if brace == "{" {
+            ("{{", "opening")
+        } else {
+            ("}}", "closing")
+        };
         self.error(Code::LoneBrace, span, format!("lone {what} brace `{brace}` in a message text"))
             .with_label_mut("not part of an interpolation")
             .with_help_mut(format!(
@@ -704,9 +798,13 @@ impl Builder<'_> {
         if depth <= MAX_EXPR_DEPTH {
             return Some(depth);
         }
-        self.error(Code::NestingTooDeep, span, format!("this expression is more than {MAX_EXPR_DEPTH} levels deep"))
-            .with_label_mut("too many operators in a row")
-            .with_help_mut("split it into several `if` guards, or simplify it");
+        self.error(
+            Code::NestingTooDeep,
+            span,
+            format!("this expression is more than {MAX_EXPR_DEPTH} levels deep"),
+        )
+        .with_label_mut("too many operators in a row")
+        .with_help_mut("split it into several `if` guards, or simplify it");
         None
     }
 
@@ -715,10 +813,16 @@ impl Builder<'_> {
         let span = self.span(&p);
         let leaf = |e: Expr| Some((e, 1));
         match p.as_rule() {
-            R::expr | R::filter_expr | R::atom => self.expr_inner(p.into_inner().find(|x| !is_punct(x))?),
-            R::or_expr | R::filter_or | R::and_expr | R::filter_and | R::coalesce | R::additive | R::multiplicative => {
-                self.binary_chain(p)
+            R::expr | R::filter_expr | R::atom => {
+                self.expr_inner(p.into_inner().find(|x| !is_punct(x))?)
             }
+            R::or_expr
+            | R::filter_or
+            | R::and_expr
+            | R::filter_and
+            | R::coalesce
+            | R::additive
+            | R::multiplicative => self.binary_chain(p),
             R::not_expr => self.prefix(p, UnaryOp::Not, R::not_op),
             R::unary => self.prefix(p, UnaryOp::Neg, R::neg),
             R::cmp_expr => self.comparison(p),
@@ -805,9 +909,13 @@ impl Builder<'_> {
         if let Some(second) = inner.next() {
             let second_span = self.span(&second);
             let file = self.file;
-            self.error(Code::ChainedComparison, second_span, "comparisons cannot be chained")
-                .with_secondary_mut(file, op_span, "first comparison")
-                .with_help_mut("join two comparisons with `and`: `a < b and b < c`");
+            self.error(
+                Code::ChainedComparison,
+                second_span,
+                "comparisons cannot be chained",
+            )
+            .with_secondary_mut(file, op_span, "first comparison")
+            .with_help_mut("join two comparisons with `and`: `a < b and b < c`");
             return None;
         }
         let span = lhs.span.to(rhs.span);
@@ -919,7 +1027,10 @@ fn unicode_escape(rest: &str) -> (Option<char>, usize) {
         return (None, 1);
     };
     let len = 2 + close + 1;
-    let c = u32::from_str_radix(&body[..close], 16).ok().filter(|_| (1..=6).contains(&close)).and_then(char::from_u32);
+    let c = u32::from_str_radix(&body[..close], 16)
+        .ok()
+        .filter(|_| (1..=6).contains(&close))
+        .and_then(char::from_u32);
     (c, len)
 }
 
@@ -941,11 +1052,20 @@ pub fn parse_duration(s: &str) -> Result<u64, (String, String)> {
     let mut last_rank: Option<usize> = None;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let (num, tail) = rest.split_at(digits);
-        let unit_len = if tail.starts_with("ms") { 2 } else { 1.min(tail.len()) };
+        let unit_len = if tail.starts_with("ms") {
+            2
+        } else {
+            1.min(tail.len())
+        };
         let (unit, tail) = tail.split_at(unit_len);
-        let rank = UNITS.iter().position(|(u, _)| *u == unit).ok_or_else(|| bad_duration(s))?;
+        let rank = UNITS
+            .iter()
+            .position(|(u, _)| *u == unit)
+            .ok_or_else(|| bad_duration(s))?;
         if last_rank.is_some_and(|r| r >= rank) {
             return Err((
                 format!("the units of `{s}` are out of order or repeated"),
@@ -961,7 +1081,10 @@ pub fn parse_duration(s: &str) -> Result<u64, (String, String)> {
         rest = tail;
     }
     if total == 0 {
-        return Err((format!("`{s}` is zero"), "a duration must be above zero, such as `1ms` or `2h`".into()));
+        return Err((
+            format!("`{s}` is zero"),
+            "a duration must be above zero, such as `1ms` or `2h`".into(),
+        ));
     }
     if total > MAX_DURATION_MS {
         return Err(too_long(s));
@@ -987,7 +1110,8 @@ fn too_long(s: &str) -> (String, String) {
 trait DiagMut {
     fn with_help_mut(&mut self, help: impl Into<String>) -> &mut Self;
     fn with_label_mut(&mut self, label: impl Into<String>) -> &mut Self;
-    fn with_secondary_mut(&mut self, file: FileId, span: Span, msg: impl Into<String>) -> &mut Self;
+    fn with_secondary_mut(&mut self, file: FileId, span: Span, msg: impl Into<String>)
+        -> &mut Self;
 }
 
 impl DiagMut for Diagnostic {
@@ -999,7 +1123,12 @@ impl DiagMut for Diagnostic {
         self.label = Some(label.into());
         self
     }
-    fn with_secondary_mut(&mut self, file: FileId, span: Span, msg: impl Into<String>) -> &mut Self {
+    fn with_secondary_mut(
+        &mut self,
+        file: FileId,
+        span: Span,
+        msg: impl Into<String>,
+    ) -> &mut Self {
         self.secondary.push(crate::diag::Label {
             file,
             span,
