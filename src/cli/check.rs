@@ -53,8 +53,7 @@ pub fn run(a: Args) -> i32 {
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let out = render(format, &checked.diagnostics, &checked.sources, color);
-    // A closed pipe (`trig check | head`) is not an error worth a panic.
-    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    super::out(&out);
     let count = |s: Severity| {
         checked
             .diagnostics
@@ -65,7 +64,7 @@ pub fn run(a: Args) -> i32 {
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     if format == Format::Human {
         eprintln!(
-            "checked {nfiles} file(s), {} rule(s): {errors} error(s), {warnings} warning(s)",
+            "checked {nfiles} file(s): {} rule(s) ready to run, {errors} error(s), {warnings} warning(s)",
             checked.program.rules.len()
         );
     }

@@ -11,20 +11,24 @@ pub struct Args {
 
 pub fn run(a: Args) -> i32 {
     let Some(code) = a.code else {
-        for c in Code::ALL {
-            println!(
-                "{}  {:<24} {:<8} {}",
-                c.id(),
-                c.name(),
-                c.default_severity().as_str(),
-                c.summary()
-            );
-        }
+        let list: String = Code::ALL
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}  {:<24} {:<8} {}\n",
+                    c.id(),
+                    c.name(),
+                    c.default_severity().as_str(),
+                    c.summary()
+                )
+            })
+            .collect();
+        super::out(&list);
         return EXIT_OK;
     };
     match Code::parse(&code) {
         Some(c) => {
-            print!("{}", c.explanation());
+            super::out(c.explanation());
             EXIT_OK
         }
         None => {

@@ -33,7 +33,7 @@ pub fn run(a: Args) -> i32 {
     for f in files {
         match format_one(&f, a.check) {
             Ok(true) if a.check => {
-                println!("{} would be reformatted", project::display(&f));
+                super::out(&format!("{} would be reformatted\n", project::display(&f)));
                 status = status.max(EXIT_PROBLEMS);
             }
             Ok(_) => {}

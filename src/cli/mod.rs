@@ -34,6 +34,12 @@ enum Command {
     Explain(explain::Args),
 }
 
+/// Writes to stdout. A closed pipe (`trig explain | head`) ends the output
+/// quietly instead of panicking as `print!` would.
+pub fn out(text: &str) {
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {

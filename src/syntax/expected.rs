@@ -118,6 +118,9 @@ pub fn parse_error(
     if let Some(d) = special_case(src, tokens, unterminated.or(found), file) {
         return d;
     }
+    if let Some(d) = bad_duration(e, src, found, file) {
+        return d;
+    }
     let expected = expected_words(e);
     let after = tokens[..before_pos]
         .iter()
@@ -144,9 +147,21 @@ pub fn parse_error(
     .with_help(help_for(e))
 }
 
+/// Source text quoted in a message: at most 30 characters, with control
+/// characters escaped so they cannot act on the user's terminal.
 fn shorten(s: &str) -> String {
-    let short: String = s.chars().take(30).collect();
-    if short.len() < s.len() {
+    let short: String = s
+        .chars()
+        .take(30)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_unicode().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if s.chars().count() > 30 {
         format!("{short}…")
     } else {
         short
@@ -154,6 +169,35 @@ fn shorten(s: &str) -> String {
 }
 
 /// Errors that deserve their own code and advice.
+/// `for 2hours`: a word that starts like a duration but is not one is
+/// reported whole, as T0006, rather than "expected `2h`, found `2h`".
+fn bad_duration(
+    e: &pest::error::Error<R>,
+    src: &str,
+    found: Option<&Token>,
+    file: FileId,
+) -> Option<Diagnostic> {
+    let ErrorVariant::ParsingError { positives, .. } = &e.variant else {
+        return None;
+    };
+    let t = found?;
+    if !positives.contains(&R::duration)
+        || !src[t.span.start..].starts_with(|c: char| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let len = src[t.span.start..]
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(src.len() - t.span.start);
+    let span = Span::new(t.span.start, t.span.start + len);
+    let word = shorten(&src[span.start..span.end]);
+    Some(
+        Diagnostic::new(Code::InvalidDuration, file, span, format!("`{word}` is not a duration"))
+            .with_label("not a duration")
+            .with_help("a duration is a whole number and a unit (`ms s m h d w`) with no space, such as `2h`, `90m` or `1h30m`"),
+    )
+}
+
 fn special_case(
     src: &str,
     tokens: &[Token],

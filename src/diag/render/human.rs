@@ -136,12 +136,24 @@ fn span_in(file: &SourceFile, span: crate::syntax::Span) -> Range<usize> {
 /// end of the file on the last line (`2:49` where the other formats say
 /// `3:1`), and for an empty file it draws nothing, not even the help. A
 /// space after the final newline gives that position a line of its own.
+///
+/// Control characters (an ESC in a hostile file would restyle the user's
+/// terminal) are shown as `?`/`¿`, which keep each byte offset in place.
 fn shown_text(file: &SourceFile) -> Cow<'_, str> {
-    if file.text.is_empty() || file.text.ends_with('\n') {
-        Cow::Owned(format!("{} ", file.text))
-    } else {
-        Cow::Borrowed(&file.text)
+    let unsafe_char = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    let mut text = Cow::Borrowed(file.text.as_str());
+    if file.text.chars().any(unsafe_char) {
+        let safe = file.text.chars().map(|c| match c {
+            c if unsafe_char(c) && c.len_utf8() == 1 => '?',
+            c if unsafe_char(c) => '¿',
+            c => c,
+        });
+        text = Cow::Owned(safe.collect());
     }
+    if text.is_empty() || text.ends_with('\n') {
+        text.to_mut().push(' ');
+    }
+    text
 }
 
 /// Builds each ariadne `Source` (a line index) once per render, on first use.
