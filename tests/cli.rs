@@ -633,3 +633,41 @@ fn invalid_utf8_is_t0010_and_other_files_are_still_checked() {
         "{got:?}"
     );
 }
+
+// ------------------------------------------------------------------ pipes
+
+/// `trig explain | head -1`: the reader goes away early; trig must not panic.
+#[test]
+fn closed_stdout_pipe_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    for args in [vec!["explain"], vec!["explain", "T0311"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trig"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// An ESC byte in a rule file must not reach the terminal raw.
+#[test]
+fn control_characters_are_not_echoed() {
+    let d = Dir::new("control-chars");
+    d.write(
+        "s.trig",
+        "when cart.abandoned\u{1b}]0;PWNED\u{7} then send sms \"x\"\n",
+    );
+    let r = d.trig(&["check", "s.trig"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        !r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{7}'),
+        "{:?}",
+        r.stdout
+    );
+}
