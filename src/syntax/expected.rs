@@ -121,6 +121,9 @@ pub fn parse_error(
     if let Some(d) = bad_duration(e, src, found, file) {
         return d;
     }
+    if let Some(d) = missing_then(e, src, found, file) {
+        return d;
+    }
     let expected = expected_words(e);
     let after = tokens[..before_pos]
         .iter()
@@ -195,6 +198,33 @@ fn bad_duration(
         Diagnostic::new(Code::InvalidDuration, file, span, format!("`{word}` is not a duration"))
             .with_label("not a duration")
             .with_help("a duration is a whole number and a unit (`ms s m h d w`) with no space, such as `2h`, `90m` or `1h30m`"),
+    )
+}
+
+/// `when … send sms "…"`: the commonest slip gets a direct answer instead
+/// of the list of everything that may follow a trigger.
+fn missing_then(
+    e: &pest::error::Error<R>,
+    src: &str,
+    found: Option<&Token>,
+    file: FileId,
+) -> Option<Diagnostic> {
+    let ErrorVariant::ParsingError { positives, .. } = &e.variant else {
+        return None;
+    };
+    let t = found?;
+    if !positives.contains(&R::kw_then) || !t.is_keyword(src, "send") {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Code::SyntaxError,
+            file,
+            t.span,
+            "expected `then` before `send`",
+        )
+        .with_label("add `then` before this")
+        .with_help("a rule reads `when TRIGGER [if …] [unless …] then send CHANNEL …`"),
     )
 }
 
