@@ -1,5 +1,8 @@
 //! `trig fmt`: idempotent, meaning-preserving, and a stable canonical layout.
 
+#[macro_use]
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
@@ -11,22 +14,13 @@ use trig::syntax::parse_file;
 /// Every syntax form of LANGUAGE.md, plus layouts the formatter must undo.
 const SOURCES: &[&str] = &[
     // The one-line form and the full form, as LANGUAGE.md writes them.
-    r#"# The one-line form must work exactly as written:
-when cart.abandoned for 2h and not purchased then send whatsapp template "cart_reminder"
-
-# The full form:
-rule cart_reminder:
-  when cart.abandoned as cart where cart.value >= 20
-   for 2h
-   and not order.completed where event.cart_id == cart.cart_id
-  unless customer.unsubscribed
-  then send whatsapp template "cart_reminder" lang customer.locale
-         with (customer.first_name ?? "there", cart.url)
-  fallback sms "Your cart is waiting: {cart.url} Reply STOP to opt out"
-  key cart.cart_id
-  limit 1 per 24h
-  quiet 21:00-09:00
-"#,
+    concat!(
+        "# The one-line form must work exactly as written:\n",
+        "when cart.abandoned for 2h and not purchased then send whatsapp template \"cart_reminder\"\n",
+        "\n",
+        "# The full form:\n",
+        full_form!()
+    ),
     // Trigger forms.
     r#"rule big_first_order: when first order.completed as o where o.total > 100 then send email template "vip_welcome""#,
     r#"rule viewed_thrice:

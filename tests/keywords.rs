@@ -1,6 +1,9 @@
 //! Keeps the logos lexer in agreement with the pest grammar (and with
 //! LANGUAGE.md): the same reserved words, and the same token boundaries.
 
+#[macro_use]
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -136,17 +139,7 @@ fn language_md_keywords_match_the_lexer() {
 /// Samples from LANGUAGE.md, plus forms whose tokens are easy to get wrong.
 const SAMPLES: &[&str] = &[
     "when cart.abandoned for 2h and not purchased then send whatsapp template \"cart_reminder\"",
-    r#"rule cart_reminder:
-  when cart.abandoned as cart where cart.value >= 20
-   for 2h
-   and not order.completed where event.cart_id == cart.cart_id
-  unless customer.unsubscribed
-  then send whatsapp template "cart_reminder" lang customer.locale
-         with (customer.first_name ?? "there", cart.url)
-  fallback sms "Your cart is waiting: {cart.url} Reply STOP to opt out"
-  key cart.cart_id
-  limit 1 per 24h
-  quiet 21:00-09:00"#,
+    full_form!(),
     r#"when first order.completed as o where o.total > 100 then send email template "vip""#,
     r#"when product.viewed where event.price >= 10.5 3 times within 1h30m then send sms "x" key event.product_id"#,
     r#"when a as x followed by b as y where y.id == x.id within 2d then send sms "x""#,

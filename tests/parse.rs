@@ -2,6 +2,9 @@
 //! tree (not just "it parses"), and parse errors in user words, at the
 //! right place, with recovery.
 
+#[macro_use]
+mod common;
+
 use trig::diag::{Code, Diagnostic, FileId, SourceFile};
 use trig::syntax::ast::*;
 use trig::syntax::{parse_file, parse_rules};
@@ -159,18 +162,7 @@ fn one_line_form_exactly_as_written() {
     assert!(r.fallbacks.is_empty() && r.options.is_empty());
 }
 
-const FULL_FORM: &str = r#"rule cart_reminder:
-  when cart.abandoned as cart where cart.value >= 20
-   for 2h
-   and not order.completed where event.cart_id == cart.cart_id
-  unless customer.unsubscribed
-  then send whatsapp template "cart_reminder" lang customer.locale
-         with (customer.first_name ?? "there", cart.url)
-  fallback sms "Your cart is waiting: {cart.url} Reply STOP to opt out"
-  key cart.cart_id
-  limit 1 per 24h
-  quiet 21:00-09:00
-"#;
+const FULL_FORM: &str = full_form!();
 
 #[test]
 fn full_form_from_language_md() {

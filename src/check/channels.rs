@@ -75,7 +75,7 @@ impl<'a> ChannelChecker<'a, '_> {
             StepBody::Text(t) => self.text_step(channel, t, at, cx)?,
             StepBody::Template { name, lang, params } => match channel {
                 "whatsapp" => {
-                    self.whatsapp_template(name, lang.as_ref(), params.as_ref(), at, cx.scope)?
+                    self.whatsapp_template(name, lang.as_ref(), params.as_ref(), cx.scope)?
                 }
                 _ => {
                     self.plain_template(channel, name, lang.as_ref(), params.as_ref(), cx.scope)?
@@ -248,7 +248,7 @@ impl<'a> ChannelChecker<'a, '_> {
         scope: &Scope,
     ) -> Option<Lang> {
         let mut te = self.typer.expr(e, scope)?;
-        self.typer.expect(
+        self.typer.require(
             &mut te,
             ir::Type::Str,
             "a language is a code such as \"en_US\"",
@@ -279,7 +279,6 @@ impl<'a> ChannelChecker<'a, '_> {
         name: &ast::StringLit,
         lang: Option<&ast::Expr>,
         params: Option<&ast::Params>,
-        _at: Span,
         scope: &Scope,
     ) -> Option<ir::StepBody> {
         let wa = self.cat.whatsapp;
@@ -327,7 +326,7 @@ impl<'a> ChannelChecker<'a, '_> {
         match lang {
             Some(e) => {
                 let mut te = self.typer.expr(e, scope)?;
-                self.typer.expect(
+                self.typer.require(
                     &mut te,
                     ir::Type::Str,
                     "a language is a code such as \"en_US\"",
@@ -736,16 +735,19 @@ pub fn send_span(s: &ast::Step) -> Span {
 }
 
 /// Maps an offset in the joined literal text back to the source.
+/// A literal part whose source holds escapes or `{{` (so its text and its
+/// span differ in length) is pointed at whole, rather than at a guess.
 fn source_span_of(lits: &[(&str, Span)], mut offset: usize, c: char) -> Span {
     for (text, span) in lits {
-        if offset < text.len() && span.len() == text.len() {
-            let start = span.start + offset;
-            return Span::new(start, start + c.len_utf8());
+        if offset >= text.len() {
+            offset -= text.len();
+            continue;
         }
-        if offset < text.len() {
+        if span.len() != text.len() {
             return *span;
         }
-        offset -= text.len();
+        let start = span.start + offset;
+        return Span::new(start, start + c.len_utf8());
     }
     lits.first().map_or(Span::default(), |l| l.1)
 }

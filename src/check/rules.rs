@@ -61,7 +61,7 @@ impl RuleChecker<'_, '_> {
 
     /// Lowers the trigger; returns it with the scopes guards and actions use.
     pub fn trigger(&mut self, t: &ast::Trigger, src: &str) -> Option<(ir::Trigger, RuleScopes)> {
-        let (primary, scopes) = self.primary(&t.primary, t.wait.is_some())?;
+        let (primary, scopes) = self.primary(&t.primary)?;
         if let Primary::Inactive { .. } = t.primary {
             if let Some(w) = t.wait {
                 self.err(Code::InvalidInactive, w.span, "`inactive for D` cannot also wait with `for`", "the silence is the wait: `inactive for 30d` fires 30 days after the last event");
@@ -83,16 +83,16 @@ impl RuleChecker<'_, '_> {
         ))
     }
 
-    fn primary(&mut self, p: &Primary, _waits: bool) -> Option<(ir::Primary, RuleScopes)> {
+    fn primary(&mut self, p: &Primary) -> Option<(ir::Primary, RuleScopes)> {
         let start = Source::Binding(0);
         match p {
             Primary::Match(m) => {
-                let (m, b) = self.matcher(m, start, &[])?;
-                Some((ir::Primary::Match(m), scopes_with(b.1.clone(), b)))
+                let (m, scopes) = self.matcher(m, start, &[])?;
+                Some((ir::Primary::Match(m), scopes))
             }
             Primary::First { matcher, .. } => {
-                let (m, b) = self.matcher(matcher, start, &[])?;
-                Some((ir::Primary::First(m), scopes_with(b.1.clone(), b)))
+                let (m, scopes) = self.matcher(matcher, start, &[])?;
+                Some((ir::Primary::First(m), scopes))
             }
             Primary::Count {
                 matcher,
@@ -103,23 +103,25 @@ impl RuleChecker<'_, '_> {
                     self.err(Code::InvalidCount, times.span, format!("`{} times` never counts anything", times.value), "`N times within D` needs N of at least 2; for every event, drop `N times within D`");
                     return None;
                 }
-                let (m, b) = self.matcher(matcher, start, &[])?;
+                let (m, scopes) = self.matcher(matcher, start, &[])?;
                 let prim = ir::Primary::Count {
                     matcher: m,
                     times: times.value,
                     within_ms: within.millis,
                 };
-                Some((prim, scopes_with(b.1.clone(), b)))
+                Some((prim, scopes))
             }
             Primary::Sequence {
                 first,
                 then,
                 within,
             } => {
-                let (m1, b1) = self.matcher(first, start, &[])?;
-                let (m2, b2) = self.matcher(then, Source::Binding(1), &b1.0)?;
-                let mut scopes = scopes_with(b2.1.clone(), b1);
-                scopes.bound.extend(b2.0);
+                // `event` after the match is the `followed by` event; both
+                // aliases stay visible.
+                let (m1, first_scopes) = self.matcher(first, start, &[])?;
+                let (m2, mut scopes) =
+                    self.matcher(then, Source::Binding(1), &first_scopes.bound)?;
+                scopes.bound.splice(0..0, first_scopes.bound);
                 let prim = ir::Primary::Sequence {
                     first: m1,
                     then: m2,
@@ -150,14 +152,14 @@ impl RuleChecker<'_, '_> {
     }
 
     /// Checks a matcher; `outer` are aliases already bound (for `followed by`).
-    /// Returns the IR and (its alias bindings, its binding for `event`).
-    #[allow(clippy::type_complexity)]
+    /// Returns the IR and the scope it leaves: its alias, and what `event`
+    /// means once it matched.
     fn matcher(
         &mut self,
         m: &ast::Matcher,
         source: Source,
         outer: &[(String, Binding)],
-    ) -> Option<(ir::Matcher, (Vec<(String, Binding)>, Binding))> {
+    ) -> Option<(ir::Matcher, RuleScopes)> {
         let events: Vec<String> = m.events.iter().map(|e| e.name.clone()).collect();
         self.events_known(&m.events);
         let mut aliases = Vec::new();
@@ -195,11 +197,15 @@ impl RuleChecker<'_, '_> {
             }
             None => None,
         };
-        let binding = Binding {
+        let completing = Binding {
             source,
             events: events.clone(),
         };
-        Some((ir::Matcher { events, filter }, (aliases, binding)))
+        let scopes = RuleScopes {
+            bound: aliases,
+            completing,
+        };
+        Some((ir::Matcher { events, filter }, scopes))
     }
 
     fn alias_ok(&mut self, a: &ast::Ident, outer: &[(String, Binding)]) -> bool {
@@ -395,7 +401,7 @@ impl RuleChecker<'_, '_> {
                 let zone = match zone {
                     Some(z) => {
                         let mut t = self.typer.expr(z, scope)?;
-                        self.typer.expect(
+                        self.typer.require(
                             &mut t,
                             ir::Type::Str,
                             "a time zone is a name such as \"Europe/Madrid\"",
@@ -465,13 +471,6 @@ impl RuleChecker<'_, '_> {
             }
         }
         Some(())
-    }
-}
-
-fn scopes_with(completing: Binding, bound: (Vec<(String, Binding)>, Binding)) -> RuleScopes {
-    RuleScopes {
-        bound: bound.0,
-        completing,
     }
 }
 

@@ -64,7 +64,7 @@ impl<'s> Typer<'s> {
     /// A condition: must be a bool.
     pub fn condition(&mut self, e: &Expr, scope: &Scope) -> Option<TExpr> {
         let mut t = self.expr(e, scope)?;
-        self.expect(&mut t, Type::Bool, "a condition must be true or false")?;
+        self.require(&mut t, Type::Bool, "a condition must be true or false")?;
         Some(t)
     }
 
@@ -112,7 +112,7 @@ impl<'s> Typer<'s> {
         let mut x = self.expr(x, scope)?;
         match op {
             UnaryOp::Not => {
-                self.expect(&mut x, Type::Bool, "`not` needs a true/false value")?;
+                self.require(&mut x, Type::Bool, "`not` needs a true/false value")?;
                 Some(TExpr {
                     kind: TExprKind::Not(Box::new(x)),
                     ty: Type::Bool,
@@ -150,8 +150,8 @@ impl<'s> Typer<'s> {
         use BinaryOp::*;
         let ty = match op {
             And | Or => {
-                self.expect(&mut a, Type::Bool, "`and`/`or` join true/false values")?;
-                self.expect(&mut b, Type::Bool, "`and`/`or` join true/false values")?;
+                self.require(&mut a, Type::Bool, "`and`/`or` join true/false values")?;
+                self.require(&mut b, Type::Bool, "`and`/`or` join true/false values")?;
                 Type::Bool
             }
             Eq | Ne => {
@@ -175,7 +175,7 @@ impl<'s> Typer<'s> {
                 Type::Bool
             }
             In | NotIn => {
-                self.expect(
+                self.require(
                     &mut b,
                     Type::List,
                     &format!(
@@ -192,7 +192,7 @@ impl<'s> Typer<'s> {
             }
             Contains | NotContains => {
                 if a.ty == Type::Str {
-                    self.expect(&mut b, Type::Str, "text contains text")?;
+                    self.require(&mut b, Type::Str, "text contains text")?;
                 } else if !matches!(a.ty, Type::List | Type::Any | Type::Null) {
                     self.mismatch(&a, "`contains` looks inside a string or a list");
                     return None;
@@ -200,8 +200,8 @@ impl<'s> Typer<'s> {
                 Type::Bool
             }
             StartsWith => {
-                self.expect(&mut a, Type::Str, "`starts with` compares strings")?;
-                self.expect(&mut b, Type::Str, "`starts with` compares strings")?;
+                self.require(&mut a, Type::Str, "`starts with` compares strings")?;
+                self.require(&mut b, Type::Str, "`starts with` compares strings")?;
                 Type::Bool
             }
             Coalesce => {
@@ -325,7 +325,7 @@ impl<'s> Typer<'s> {
     }
 
     /// Requires `want`; an untyped prop takes it (inference).
-    pub fn expect(&mut self, t: &mut TExpr, want: Type, why: &str) -> Option<()> {
+    pub fn require(&mut self, t: &mut TExpr, want: Type, why: &str) -> Option<()> {
         coerce_time(t, want);
         if t.ty == Type::Any {
             return self.constrain(t, want);
@@ -371,8 +371,8 @@ impl<'s> Typer<'s> {
                         t.span,
                         format!("{what} is used as a {} here but as a {} before", want.name(), have.name()),
                     )
-                    .with_label_mut(&format!("used as a {} here", want.name()))
-                    .with_secondary_mut(file, first, format!("first used as a {} here", have.name()))
+                    .set_label(format!("used as a {} here", want.name()))
+                    .add_secondary(file, first, format!("first used as a {} here", have.name()))
                     .help = Some(format!(
                         "a property has one type in all rules; convert it at the source, or add it to the event schema as a {}",
                         have.name()
@@ -445,7 +445,7 @@ impl<'s> Typer<'s> {
                 None
             }
             CUSTOMER => {
-                let ty = self.customer_type(&rest, segs, span)?;
+                let ty = self.customer_type(&rest, span)?;
                 load(Source::Customer, Access::Field(rest), ty)
             }
             name => {
@@ -552,7 +552,7 @@ impl<'s> Typer<'s> {
         Some(self.inferred_type(events, path))
     }
 
-    fn customer_type(&mut self, path: &[String], _segs: &[Ident], span: Span) -> Option<Type> {
+    fn customer_type(&mut self, path: &[String], span: Span) -> Option<Type> {
         if let Some(lookup) = self.schema.and_then(|s| s.customer_attr(path)) {
             return self.schema_type(lookup, path, span, "the customer profile");
         }
@@ -613,7 +613,7 @@ impl<'s> Typer<'s> {
                 root.span,
                 format!("`{}` is a bare name, not a value", root.name),
             )
-            .with_label_mut("not a value")
+            .set_label("not a value")
             .help = Some(format!(
                 "did you mean `\"{}\"`? Text goes in double quotes",
                 root.name
@@ -657,24 +657,4 @@ pub fn parse_timestamp_literal(s: &str) -> Option<i64> {
     }
     let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
     Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
-}
-
-trait DiagExt {
-    fn with_secondary_mut(&mut self, file: FileId, span: Span, msg: String) -> &mut Self;
-    fn with_label_mut(&mut self, msg: &str) -> &mut Self;
-}
-
-impl DiagExt for Diagnostic {
-    fn with_secondary_mut(&mut self, file: FileId, span: Span, msg: String) -> &mut Self {
-        self.secondary.push(crate::diag::Label {
-            file,
-            span,
-            message: msg,
-        });
-        self
-    }
-    fn with_label_mut(&mut self, msg: &str) -> &mut Self {
-        self.label = Some(msg.to_string());
-        self
-    }
 }

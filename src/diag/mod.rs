@@ -97,6 +97,32 @@ impl Diagnostic {
         self.severity = severity;
         self
     }
+
+    /// The `with_*` builders for a diagnostic already pushed to a list
+    /// (`self.error(…).set_help(…)`).
+    pub fn set_help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn set_label(&mut self, label: impl Into<String>) -> &mut Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn add_secondary(
+        &mut self,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> &mut Self {
+        self.secondary.push(Label {
+            file,
+            span,
+            message: message.into(),
+        });
+        self
+    }
 }
 
 /// One source text with its name as the user should see it.

@@ -88,6 +88,14 @@ fn describe(rule: R) -> Option<&'static str> {
     })
 }
 
+/// The grammar rules pest expected at the error (empty for custom errors).
+fn positives(e: &pest::error::Error<R>) -> &[R] {
+    match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => &[],
+    }
+}
+
 /// A parse error for the rule in `chunk`, located and worded for people.
 pub fn parse_error(
     e: &pest::error::Error<R>,
@@ -115,16 +123,16 @@ pub fn parse_error(
         .iter()
         .take_while(|t| t.span.start <= pos)
         .find(|t| t.kind == TokenKind::Str(StrKind::Unterminated));
-    if let Some(d) = special_case(src, tokens, unterminated.or(found), file) {
+    let expected_rules = positives(e);
+    let special = special_case(src, tokens, unterminated.or(found), file).or_else(|| {
+        let t = found?;
+        bad_duration(expected_rules, src, t, file)
+            .or_else(|| missing_then(expected_rules, src, t, file))
+    });
+    if let Some(d) = special {
         return d;
     }
-    if let Some(d) = bad_duration(e, src, found, file) {
-        return d;
-    }
-    if let Some(d) = missing_then(e, src, found, file) {
-        return d;
-    }
-    let expected = expected_words(e);
+    let expected = expected_words(expected_rules);
     let after = tokens[..before_pos]
         .iter()
         .rev()
@@ -147,7 +155,7 @@ pub fn parse_error(
         format!("expected {expected}{after_words}, {found_words}"),
     )
     .with_label(format!("expected {expected} here"))
-    .with_help(help_for(e))
+    .with_help(help_for(expected_rules))
 }
 
 /// Source text quoted in a message: at most 30 characters, with control
@@ -171,19 +179,9 @@ fn shorten(s: &str) -> String {
     }
 }
 
-/// Errors that deserve their own code and advice.
 /// `for 2hours`: a word that starts like a duration but is not one is
 /// reported whole, as T0006, rather than "expected `2h`, found `2h`".
-fn bad_duration(
-    e: &pest::error::Error<R>,
-    src: &str,
-    found: Option<&Token>,
-    file: FileId,
-) -> Option<Diagnostic> {
-    let ErrorVariant::ParsingError { positives, .. } = &e.variant else {
-        return None;
-    };
-    let t = found?;
+fn bad_duration(positives: &[R], src: &str, t: &Token, file: FileId) -> Option<Diagnostic> {
     if !positives.contains(&R::duration)
         || !src[t.span.start..].starts_with(|c: char| c.is_ascii_digit())
     {
@@ -203,16 +201,7 @@ fn bad_duration(
 
 /// `when … send sms "…"`: the commonest slip gets a direct answer instead
 /// of the list of everything that may follow a trigger.
-fn missing_then(
-    e: &pest::error::Error<R>,
-    src: &str,
-    found: Option<&Token>,
-    file: FileId,
-) -> Option<Diagnostic> {
-    let ErrorVariant::ParsingError { positives, .. } = &e.variant else {
-        return None;
-    };
-    let t = found?;
+fn missing_then(positives: &[R], src: &str, t: &Token, file: FileId) -> Option<Diagnostic> {
     if !positives.contains(&R::kw_then) || !t.is_keyword(src, "send") {
         return None;
     }
@@ -228,6 +217,7 @@ fn missing_then(
     )
 }
 
+/// Errors that deserve their own code and advice.
 fn special_case(
     src: &str,
     tokens: &[Token],
@@ -263,10 +253,7 @@ fn special_case(
     None
 }
 
-fn expected_words(e: &pest::error::Error<R>) -> String {
-    let ErrorVariant::ParsingError { positives, .. } = &e.variant else {
-        return "something else".into();
-    };
+fn expected_words(positives: &[R]) -> String {
     let mut words: Vec<&str> = Vec::new();
     for w in positives.iter().filter_map(|r| describe(*r)) {
         if !words.contains(&w) {
@@ -280,10 +267,7 @@ fn expected_words(e: &pest::error::Error<R>) -> String {
     }
 }
 
-fn help_for(e: &pest::error::Error<R>) -> String {
-    let ErrorVariant::ParsingError { positives, .. } = &e.variant else {
-        return GENERAL_HELP.into();
-    };
+fn help_for(positives: &[R]) -> String {
     let has = |r: R| positives.contains(&r);
     if has(R::duration) {
         "durations are a whole number and a unit, with no space: `30s`, `15m`, `2h`, `7d`, `1h30m`"

@@ -225,8 +225,8 @@ impl Builder<'_> {
                     at,
                     format!("parentheses are nested more than {MAX_NESTING} deep"),
                 )
-                .with_label_mut("too deep from here")
-                .with_help_mut("split the condition into several `if` guards, or simplify it");
+                .set_label("too deep from here")
+                .set_help("split the condition into several `if` guards, or simplify it");
                 return false;
             }
         }
@@ -458,8 +458,8 @@ impl Builder<'_> {
                 event.span,
                 format!("`and not {name}` reads as \"and no event called `{name}` happened\""),
             )
-            .with_label_mut("this is read as an event name")
-            .with_help_mut(format!(
+            .set_label("this is read as an event name")
+            .set_help(format!(
                 "a top-level `and not` ends the filter; to negate a condition, use parentheses: `and (not {name})`"
             ));
         }
@@ -622,9 +622,7 @@ impl Builder<'_> {
                         Err(_) => {
                             let s = self.span(&x);
                             self.error(Code::InvalidNumber, s, "this priority is too large")
-                                .with_help_mut(
-                                    "use a small whole number such as `10`; higher wins",
-                                );
+                                .set_help("use a small whole number such as `10`; higher wins");
                             None
                         }
                     };
@@ -650,7 +648,7 @@ impl Builder<'_> {
                     span,
                     format!("`{}` is too large", p.as_str()),
                 )
-                .with_help_mut("use a whole number below 4294967296");
+                .set_help("use a whole number below 4294967296");
                 None
             }
         }
@@ -671,7 +669,7 @@ impl Builder<'_> {
             Ok(millis) => Some(Duration { millis, span }),
             Err((message, help)) => {
                 self.error(Code::InvalidDuration, span, message)
-                    .with_help_mut(help);
+                    .set_help(help);
                 None
             }
         }
@@ -688,7 +686,7 @@ impl Builder<'_> {
                 span,
                 format!("`{s}` is not a time of day"),
             )
-            .with_help_mut("clock times go from `00:00` to `23:59`; for midnight write `00:00`");
+            .set_help("clock times go from `00:00` to `23:59`; for midnight write `00:00`");
             return None;
         }
         Some(ClockTime {
@@ -734,7 +732,7 @@ impl Builder<'_> {
                     let span = Span::new(at + i, at + i + 1 + len);
                     let shown = &raw[i..i + 1 + len];
                     self.error(Code::InvalidEscape, span, format!("unknown escape `{shown}` in a string"))
-                        .with_help_mut("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{1F600}`; to write a backslash, double it");
+                        .set_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{1F600}`; to write a backslash, double it");
                 }
             }
         }
@@ -757,7 +755,7 @@ impl Builder<'_> {
                 R::interp if c.as_str().contains(['\n', '\r']) => {
                     ok = false;
                     self.error(Code::UnterminatedString, cspan, "a message text cannot continue on the next line")
-                        .with_help_mut("keep `{…}` and the whole text on one line; write `\\n` for a line break in the message");
+                        .set_help("keep `{…}` and the whole text on one line; write `\\n` for a line break in the message");
                 }
                 R::interp => match c.into_inner().next().and_then(|e| self.expr(e)) {
                     Some(e) => parts.push(TextPart::Interp(e)),
@@ -779,8 +777,8 @@ impl Builder<'_> {
             ("}}", "closing")
         };
         self.error(Code::LoneBrace, span, format!("lone {what} brace `{brace}` in a message text"))
-            .with_label_mut("not part of an interpolation")
-            .with_help_mut(format!(
+            .set_label("not part of an interpolation")
+            .set_help(format!(
                 "to show a brace, double it: `{doubled}`; to insert a value, write a whole interpolation such as `{{customer.first_name}}`"
             ));
     }
@@ -803,8 +801,8 @@ impl Builder<'_> {
             span,
             format!("this expression is more than {MAX_EXPR_DEPTH} levels deep"),
         )
-        .with_label_mut("too many operators in a row")
-        .with_help_mut("split it into several `if` guards, or simplify it");
+        .set_label("too many operators in a row")
+        .set_help("split it into several `if` guards, or simplify it");
         None
     }
 
@@ -914,8 +912,8 @@ impl Builder<'_> {
                 second_span,
                 "comparisons cannot be chained",
             )
-            .with_secondary_mut(file, op_span, "first comparison")
-            .with_help_mut("join two comparisons with `and`: `a < b and b < c`");
+            .add_secondary(file, op_span, "first comparison")
+            .set_help("join two comparisons with `and`: `a < b and b < c`");
             return None;
         }
         let span = lhs.span.to(rhs.span);
@@ -1104,36 +1102,4 @@ fn too_long(s: &str) -> (String, String) {
         format!("`{s}` is longer than 366 days"),
         "durations go up to 366 days; there are no months or years".into(),
     )
-}
-
-/// Builder conveniences on a diagnostic that is already in the list.
-trait DiagMut {
-    fn with_help_mut(&mut self, help: impl Into<String>) -> &mut Self;
-    fn with_label_mut(&mut self, label: impl Into<String>) -> &mut Self;
-    fn with_secondary_mut(&mut self, file: FileId, span: Span, msg: impl Into<String>)
-        -> &mut Self;
-}
-
-impl DiagMut for Diagnostic {
-    fn with_help_mut(&mut self, help: impl Into<String>) -> &mut Self {
-        self.help = Some(help.into());
-        self
-    }
-    fn with_label_mut(&mut self, label: impl Into<String>) -> &mut Self {
-        self.label = Some(label.into());
-        self
-    }
-    fn with_secondary_mut(
-        &mut self,
-        file: FileId,
-        span: Span,
-        msg: impl Into<String>,
-    ) -> &mut Self {
-        self.secondary.push(crate::diag::Label {
-            file,
-            span,
-            message: msg.into(),
-        });
-        self
-    }
 }
