@@ -8,3 +8,5 @@ pub mod check;
 pub mod diag;
 pub mod fmt;
 pub mod syntax;
+pub mod input;
+pub mod runtime;

@@ -1,0 +1,1 @@
+//! Event decoders (being written).
