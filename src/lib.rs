@@ -5,6 +5,7 @@
 //! and hands text to the library. See ARCHITECTURE.md for the pipeline.
 
 pub mod check;
+pub mod compile;
 pub mod diag;
 pub mod fmt;
 pub mod syntax;

@@ -4,6 +4,7 @@
 mod check;
 mod explain;
 mod fmt;
+mod gen;
 mod project;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Fmt(fmt::Args),
     /// Explain a diagnostic code, such as T0301 or unknown-template.
     Explain(explain::Args),
+    /// Write a seeded synthetic event stream (NDJSON) for benchmarks.
+    Gen(gen::Args),
 }
 
 /// Writes to stdout. A closed pipe (`trig explain | head`) ends the output
@@ -54,5 +57,6 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Gen(a) => gen::run(a),
     }
 }

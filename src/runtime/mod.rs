@@ -3,13 +3,22 @@
 //! outputs go out through the `Sink` trait; the binary does the I/O.
 
 pub mod action;
+pub mod engine;
 pub mod event;
+mod fire;
 pub mod ids;
+pub mod ops;
+pub mod quiet;
+pub mod state;
+pub mod stats;
 pub mod time;
 pub mod value;
+pub mod vm;
 
 pub use action::{Action, Notice};
+pub use engine::{Engine, Late};
 pub use event::{Event, EventKind};
+pub use fire::match_language;
 pub use value::Value;
 
 /// Where the engine's outputs go. The binary writes NDJSON files; tests

@@ -1,0 +1,755 @@
+//! The engine: event time, the watermark, the reorder buffer, timers, and
+//! dispatch of each applied event to the handlers of the rules that care.
+//! State operations live here; firing (guards, quiet hours, cascades,
+//! limits, caps, goals) is in `fire.rs`.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use crate::compile::instr::Op;
+use crate::compile::program::{AbsenceMode, Kind, Program};
+
+use super::event::{Event, EventKind};
+use super::fire::Due;
+use super::state::{Bindings, Counter, Customer, Ev, Instance, Match, Seen};
+use super::stats::Stats;
+use super::time::format_rfc3339;
+use super::value::Value;
+use super::vm::{Ctx, Fault, Flow, Vm};
+use super::Sink;
+
+/// Correlated look-back events kept per customer and absence; older ones
+/// are dropped (and counted) beyond this.
+const MAX_REMEMBERED: usize = 1_000;
+
+/// An event older than the watermark: it changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Late {
+    pub watermark: i64,
+}
+
+impl std::fmt::Display for Late {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "late event: older than the watermark {} (the latest time seen minus allowed_lateness)",
+            format_rfc3339(self.watermark)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TimerKind {
+    Wait { rule: u32, id: u64 },
+    Inactive { rule: u32, gen: u64 },
+    Deferred { rule: u32, id: u64 },
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    at: i64,
+    seq: u64,
+    kind: TimerKind,
+    customer: Arc<str>,
+}
+
+struct Buffered {
+    event: Event,
+    arrival: u64,
+}
+
+impl PartialEq for Buffered {
+    fn eq(&self, o: &Self) -> bool {
+        (self.event.time, self.arrival) == (o.event.time, o.arrival)
+    }
+}
+impl Eq for Buffered {}
+impl PartialOrd for Buffered {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Buffered {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.event.time, self.arrival).cmp(&(o.event.time, o.arrival))
+    }
+}
+
+pub struct Engine {
+    pub(crate) prog: Arc<Program>,
+    pub(crate) customers: HashMap<Arc<str>, Customer>,
+    buffer: BinaryHeap<Reverse<Buffered>>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    max_seen: Option<i64>,
+    watermark: i64,
+    arrival: u64,
+    timer_seq: u64,
+    pub(crate) next_id: u64,
+    pub(crate) vm: Vm,
+    /// Sends due at `due_at`, decided together (caps and priority).
+    pub(crate) due: Vec<Due>,
+    pub(crate) due_at: i64,
+    pub(crate) stats: Stats,
+    pub(crate) trace_customer: Option<Arc<str>>,
+    pub(crate) trace: Vec<String>,
+}
+
+impl Engine {
+    pub fn new(prog: Arc<Program>) -> Engine {
+        let stats = Stats::new(&prog);
+        Engine {
+            prog,
+            customers: HashMap::new(),
+            buffer: BinaryHeap::new(),
+            timers: BinaryHeap::new(),
+            max_seen: None,
+            watermark: i64::MIN,
+            arrival: 0,
+            timer_seq: 0,
+            next_id: 0,
+            vm: Vm::default(),
+            due: Vec::new(),
+            due_at: i64::MIN,
+            stats,
+            trace_customer: None,
+            trace: Vec::new(),
+        }
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.prog
+    }
+
+    /// Explain everything that happens to one customer (`--trace`).
+    pub fn trace_customer(&mut self, customer: &str) {
+        self.trace_customer = Some(Arc::from(customer));
+    }
+
+    pub fn take_trace(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.trace)
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// Takes one event in arrival order. Events within `allowed_lateness`
+    /// of the newest are reordered; older ones are refused as late.
+    pub fn push(&mut self, event: Event, sink: &mut dyn Sink) -> Result<(), Late> {
+        if event.time < self.watermark {
+            self.stats.late += 1;
+            return Err(Late {
+                watermark: self.watermark,
+            });
+        }
+        self.stats.events += 1;
+        let newest = self.max_seen.map_or(event.time, |m| m.max(event.time));
+        self.max_seen = Some(newest);
+        self.arrival += 1;
+        self.buffer.push(Reverse(Buffered {
+            event,
+            arrival: self.arrival,
+        }));
+        let lateness = self.prog.settings.allowed_lateness_ms;
+        let wm = newest.saturating_sub(lateness);
+        if wm > self.watermark {
+            self.watermark = wm;
+        }
+        self.advance(sink);
+        Ok(())
+    }
+
+    /// Ends the input: the watermark moves to the newest time seen, or to
+    /// `until` if later (a timer due exactly then fires). Unfired timers
+    /// stay pending.
+    pub fn finish(&mut self, until: Option<i64>, sink: &mut dyn Sink) {
+        let end = match (self.max_seen, until) {
+            (Some(m), Some(u)) => m.max(u),
+            (Some(m), None) => m,
+            (None, Some(u)) => u,
+            (None, None) => self.watermark,
+        };
+        self.watermark = self.watermark.max(end);
+        self.advance(sink);
+        self.flush_due(sink);
+    }
+
+    /// Applies timers and buffered events up to the watermark, in time
+    /// order; a timer goes before events with its timestamp.
+    fn advance(&mut self, sink: &mut dyn Sink) {
+        loop {
+            let timer_at = self.timers.peek().map(|Reverse(t)| t.at);
+            let event_at = self.buffer.peek().map(|Reverse(b)| b.event.time);
+            let timer_first = match (timer_at, event_at) {
+                (Some(t), Some(e)) => t <= e,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => return,
+            };
+            let at = if timer_first { timer_at } else { event_at }.unwrap_or(i64::MAX);
+            if at > self.watermark {
+                return;
+            }
+            if at != self.due_at {
+                self.flush_due(sink);
+                self.due_at = at;
+            }
+            if timer_first {
+                if let Some(Reverse(t)) = self.timers.pop() {
+                    self.fire_timer(t, sink);
+                }
+            } else if let Some(Reverse(b)) = self.buffer.pop() {
+                self.apply(b.event, sink);
+            }
+        }
+    }
+
+    pub(crate) fn arm(&mut self, at: i64, kind: TimerKind, customer: &Arc<str>) {
+        self.timer_seq += 1;
+        self.timers.push(Reverse(Timer {
+            at,
+            seq: self.timer_seq,
+            kind,
+            customer: customer.clone(),
+        }));
+    }
+
+    pub(crate) fn new_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn customer(&mut self, id: &Arc<str>) -> &mut Customer {
+        self.customers
+            .entry(id.clone())
+            .or_insert_with(|| Customer::new(id.clone()))
+    }
+
+    fn apply(&mut self, event: Event, sink: &mut dyn Sink) {
+        let cust = self.customer(&event.customer);
+        let position = cust.position(event.time);
+        if event.kind == EventKind::Identify {
+            cust.merge_profile(&event.props);
+            return;
+        }
+        let ev = Arc::new(Ev { event, position });
+        let prog = self.prog.clone();
+        for &h in prog.handlers_for(&ev.event.name) {
+            self.run_handler(&prog, h, &ev, sink);
+        }
+        for &h in &prog.any_event {
+            self.run_handler(&prog, h, &ev, sink);
+        }
+    }
+
+    /// Runs one handler: expression instructions on the VM, state
+    /// operations here. A type error in a filter skips the rest of the
+    /// handler (fail closed) and is counted.
+    fn run_handler(&mut self, prog: &Program, h: u32, ev: &Arc<Ev>, sink: &mut dyn Sink) {
+        let Some(handler) = prog.handlers.get(h as usize).copied() else {
+            return;
+        };
+        let profile = self.profile(&ev.event.customer);
+        self.vm.clear();
+        let mut pc = handler.start;
+        while pc < handler.end {
+            let op = prog.code[pc as usize];
+            let next = match op {
+                Op::Halt => return,
+                Op::Match(r) | Op::First(r) | Op::Count(r) | Op::SeqStart(r) => {
+                    self.primary(op, r, ev, sink);
+                    pc + 1
+                }
+                Op::SeqComplete(r) => {
+                    let any = self.seq_complete(r, ev, sink);
+                    self.vm.push(Value::Bool(any));
+                    pc + 1
+                }
+                Op::Cancel(r, a) => {
+                    self.cancel(r, a, ev, sink);
+                    pc + 1
+                }
+                Op::Record(r, a) => {
+                    self.record(r, a, ev, sink);
+                    pc + 1
+                }
+                Op::Touch(r) => {
+                    self.touch(r, ev);
+                    pc + 1
+                }
+                Op::Goal(r) => {
+                    self.goal(r, ev);
+                    pc + 1
+                }
+                _ => {
+                    let ctx = Ctx {
+                        candidate: Some(&ev.event),
+                        bindings: [None, None],
+                        customer: &profile,
+                        now: ev.event.time,
+                    };
+                    match self.vm.step(prog, pc, &ctx) {
+                        Ok(Flow::Next(n)) => n,
+                        Ok(Flow::Return(_)) => return,
+                        Err(f) => {
+                            self.fault(handler.rule, &f);
+                            return;
+                        }
+                    }
+                }
+            };
+            pc = next;
+        }
+    }
+
+    pub(crate) fn profile(&self, customer: &Arc<str>) -> Value {
+        self.customers
+            .get(customer)
+            .map_or(Value::Null, |c| c.profile.clone())
+    }
+
+    pub(crate) fn fault(&mut self, rule: u32, f: &Fault) {
+        self.stats.type_error(rule, f);
+    }
+
+    pub(crate) fn trace_on(&self, customer: &str) -> bool {
+        self.trace_customer.as_deref() == Some(customer)
+    }
+
+    pub(crate) fn note(&mut self, customer: &str, at: i64, rule: u32, what: impl FnOnce() -> String) {
+        if self.trace_on(customer) {
+            let name = &self.prog.rules[rule as usize].name;
+            self.trace
+                .push(format!("{}  {name}: {}", format_rfc3339(at), what()));
+        }
+    }
+
+    /// Evaluates a function with the given bindings for `customer`.
+    pub(crate) fn eval(
+        &mut self,
+        rule: u32,
+        f: u32,
+        candidate: Option<&Ev>,
+        bindings: &Bindings,
+        customer: &Value,
+        now: i64,
+    ) -> Result<Value, ()> {
+        let prog = self.prog.clone();
+        let ctx = Ctx {
+            candidate: candidate.map(|e| &e.event),
+            bindings: [
+                bindings[0].as_deref().map(|e| &e.event),
+                bindings[1].as_deref().map(|e| &e.event),
+            ],
+            customer,
+            now,
+        };
+        self.vm.call(&prog, f, &ctx).map_err(|e| self.fault(rule, &e))
+    }
+
+    /// Evaluates a condition function; a type error counts and is `Err`.
+    pub(crate) fn test(
+        &mut self,
+        rule: u32,
+        f: u32,
+        candidate: Option<&Ev>,
+        bindings: &Bindings,
+        customer: &Value,
+        now: i64,
+    ) -> Result<bool, ()> {
+        match self.eval(rule, f, candidate, bindings, customer, now)? {
+            Value::Bool(b) => Ok(b),
+            Value::Null => Ok(false),
+            other => {
+                let pc = self.prog.funcs[f as usize].start;
+                self.fault(
+                    rule,
+                    &Fault {
+                        pc,
+                        message: format!("expected true or false, found a {}", other.type_name()),
+                    },
+                );
+                Err(())
+            }
+        }
+    }
+
+    fn key(&mut self, rule: u32, bindings: &Bindings, customer: &Value, now: i64) -> Result<Value, ()> {
+        match self.prog.rules[rule as usize].key {
+            Some(f) => self.eval(rule, f, None, bindings, customer, now),
+            None => Ok(Value::Null),
+        }
+    }
+
+    /// The primary's start section: plain match, first, count, sequence
+    /// start.
+    fn primary(&mut self, op: Op, r: u32, ev: &Arc<Ev>, sink: &mut dyn Sink) {
+        let now = ev.event.time;
+        let cid = ev.event.customer.clone();
+        let profile = self.profile(&cid);
+        let bindings: Bindings = [Some(ev.clone()), None];
+        let prog = self.prog.clone();
+        let meta = &prog.rules[r as usize];
+        match op {
+            Op::Match(_) => {
+                let Ok(key) = self.key(r, &bindings, &profile, now) else { return };
+                self.matched(r, Match { bindings, key }, now, sink);
+            }
+            Op::First(_) => {
+                let state = self.customer(&cid).rule(r);
+                if state.first_seen {
+                    return;
+                }
+                state.first_seen = true;
+                self.matched(r, Match { bindings, key: Value::Null }, now, sink);
+            }
+            Op::Count(_) => {
+                let Kind::Count { times, within_ms } = meta.kind else { return };
+                let Ok(key) = self.key(r, &bindings, &profile, now) else { return };
+                if self.count(&cid, r, &key, now, times, within_ms) {
+                    self.note(&cid, now, r, || format!("{times} matching events within {}", super::time::format_duration(within_ms)));
+                    self.matched(r, Match { bindings, key }, now, sink);
+                }
+            }
+            Op::SeqStart(_) => {
+                let Kind::Sequence { within_ms, .. } = meta.kind else { return };
+                let Ok(key) = self.key(r, &bindings, &profile, now) else { return };
+                let id = self.new_id();
+                let inst = Instance {
+                    id,
+                    m: Match { bindings, key },
+                    start: now,
+                    deadline: now.saturating_add(within_ms),
+                };
+                let seqs = &mut self.customer(&cid).rule(r).seqs;
+                seqs.retain(|i| i.deadline > now && !same_key(&i.m.key, &inst.m.key));
+                seqs.push(inst);
+                self.note(&cid, now, r, || "sequence started, waiting for the next event".into());
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts one matching event; true when it makes the count exactly N
+    /// and the counter was armed.
+    fn count(&mut self, cid: &Arc<str>, r: u32, key: &Value, now: i64, times: u32, within: i64) -> bool {
+        let state = self.customer(cid).rule(r);
+        let i = match state.counters.iter().position(|c| same_key(&c.key, key)) {
+            Some(i) => i,
+            None => {
+                state.counters.push(Counter {
+                    key: key.clone(),
+                    times: Default::default(),
+                    armed: true,
+                });
+                state.counters.len() - 1
+            }
+        };
+        let c = &mut state.counters[i];
+        let floor = now.saturating_sub(within);
+        while c.times.front().is_some_and(|&t| t <= floor) {
+            c.times.pop_front();
+        }
+        let before = c.times.len();
+        if before < times as usize {
+            c.armed = true;
+        }
+        c.times.push_back(now);
+        while c.times.len() > times as usize {
+            c.times.pop_front();
+        }
+        let hit = before + 1 == times as usize && c.armed;
+        if hit {
+            c.armed = false;
+        }
+        hit
+    }
+
+    /// A primary completed: start the `for` wait, or check look-back
+    /// absences and fire.
+    pub(crate) fn matched(&mut self, r: u32, m: Match, now: i64, sink: &mut dyn Sink) {
+        let prog = self.prog.clone();
+        let meta = &prog.rules[r as usize];
+        let Some(cid) = m.completing().map(|e| e.event.customer.clone()) else { return };
+        if let Some(wait) = meta.wait_ms {
+            let id = self.new_id();
+            let deadline = now.saturating_add(wait);
+            let inst = Instance { id, m, start: now, deadline };
+            let waits = &mut self.customer(&cid).rule(r).waits;
+            let restarted = waits.iter().any(|i| same_key(&i.m.key, &inst.m.key));
+            waits.retain(|i| !same_key(&i.m.key, &inst.m.key));
+            waits.push(inst);
+            self.arm(deadline, TimerKind::Wait { rule: r, id }, &cid);
+            self.note(&cid, now, r, || {
+                format!(
+                    "{} wait until {}",
+                    if restarted { "restarted the" } else { "started a" },
+                    format_rfc3339(deadline)
+                )
+            });
+            return;
+        }
+        if let Some(a) = self.absence_seen(r, &m, now) {
+            let event = &meta.absences[a].event;
+            self.note(&cid, now, r, || format!("did not fire: `{event}` happened before"));
+            return;
+        }
+        self.fire(r, m, now, sink);
+    }
+
+    /// The first look-back absence that happened before this match.
+    fn absence_seen(&mut self, r: u32, m: &Match, now: i64) -> Option<usize> {
+        let prog = self.prog.clone();
+        let meta = &prog.rules[r as usize];
+        let cid = m.completing()?.event.customer.clone();
+        let profile = self.profile(&cid);
+        for (i, a) in meta.absences.iter().enumerate() {
+            let AbsenceMode::LookBack { within_ms } = a.mode else { continue };
+            let floor = within_ms.map(|w| now.saturating_sub(w));
+            let in_window = |t: i64| floor.is_none_or(|f| t > f);
+            let seen = self
+                .customers
+                .get(&cid)
+                .and_then(|c| c.rule_ref(r))
+                .and_then(|s| s.seen.get(i))
+                .cloned();
+            let hit = match seen {
+                None => false,
+                Some(Seen::Latest(t)) => t.is_some_and(in_window),
+                Some(Seen::Events(evs)) => {
+                    let mut hit = false;
+                    for e in evs.iter().filter(|e| in_window(e.event.time)) {
+                        let ok = match a.filter {
+                            Some(f) => self.test(r, f, Some(e), &m.bindings, &profile, now),
+                            None => Ok(true),
+                        };
+                        // A type error fails closed: the rule does not fire.
+                        if ok != Ok(false) {
+                            hit = true;
+                            break;
+                        }
+                    }
+                    hit
+                }
+            };
+            if hit {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// `followed by` F: completes every live instance whose window holds
+    /// it; true if any completed.
+    fn seq_complete(&mut self, r: u32, ev: &Arc<Ev>, sink: &mut dyn Sink) -> bool {
+        let now = ev.event.time;
+        let cid = ev.event.customer.clone();
+        let prog = self.prog.clone();
+        let Kind::Sequence { then_filter, .. } = prog.rules[r as usize].kind else { return false };
+        let profile = self.profile(&cid);
+        let pending: Vec<Instance> = {
+            let seqs = &mut self.customer(&cid).rule(r).seqs;
+            seqs.retain(|i| i.deadline > now);
+            seqs.clone()
+        };
+        let mut done = Vec::new();
+        for inst in pending {
+            let ok = match then_filter {
+                Some(f) => self.test(r, f, Some(ev), &inst.m.bindings, &profile, now),
+                None => Ok(true),
+            };
+            if ok == Ok(true) {
+                done.push(inst);
+            }
+        }
+        if done.is_empty() {
+            return false;
+        }
+        let ids: Vec<u64> = done.iter().map(|i| i.id).collect();
+        self.customer(&cid).rule(r).seqs.retain(|i| !ids.contains(&i.id));
+        for inst in done {
+            let m = Match {
+                bindings: [inst.m.bindings[0].clone(), Some(ev.clone())],
+                key: inst.m.key,
+            };
+            self.matched(r, m, now, sink);
+        }
+        true
+    }
+
+    /// An absence event cancels waits, sequences and deferred sends whose
+    /// window holds it (that its filter, if any, correlates).
+    fn cancel(&mut self, r: u32, a: u16, ev: &Arc<Ev>, sink: &mut dyn Sink) {
+        let prog = self.prog.clone();
+        let abs = &prog.rules[r as usize].absences[a as usize];
+        let now = ev.event.time;
+        let cid = ev.event.customer.clone();
+        let profile = self.profile(&cid);
+        let Some(state) = self.customers.get_mut(&cid).and_then(|c| {
+            c.rules
+                .binary_search_by_key(&r, |(x, _)| *x)
+                .ok()
+                .map(|i| &mut c.rules[i].1)
+        }) else {
+            return;
+        };
+        let live: Vec<Instance> = match abs.mode {
+            AbsenceMode::CancelWait => state.waits.clone(),
+            AbsenceMode::Between => state.seqs.clone(),
+            AbsenceMode::LookBack { .. } => Vec::new(),
+        };
+        let mut gone = Vec::new();
+        for inst in live.iter().filter(|i| i.start <= now && now < i.deadline) {
+            if self.correlates(r, abs.filter, ev, &inst.m.bindings, &profile) {
+                gone.push(inst.id);
+                self.note(&cid, now, r, || format!("cancelled by `{}`", abs.event));
+            }
+        }
+        if !gone.is_empty() {
+            let state = self.customer(&cid).rule(r);
+            state.waits.retain(|i| !gone.contains(&i.id));
+            state.seqs.retain(|i| !gone.contains(&i.id));
+        }
+        self.cancel_deferred(r, a, ev, sink);
+    }
+
+    /// Whether an absence event matches an instance: its filter, with the
+    /// instance's bindings. A type error counts as a match (fail closed:
+    /// the rule does not fire).
+    fn correlates(&mut self, r: u32, filter: Option<u32>, ev: &Arc<Ev>, b: &Bindings, profile: &Value) -> bool {
+        match filter {
+            Some(f) => self.test(r, f, Some(ev), b, profile, ev.event.time) != Ok(false),
+            None => true,
+        }
+    }
+
+    /// Absences keep cancelling a send deferred by quiet hours until it
+    /// goes out.
+    fn cancel_deferred(&mut self, r: u32, a: u16, ev: &Arc<Ev>, sink: &mut dyn Sink) {
+        let prog = self.prog.clone();
+        let abs = &prog.rules[r as usize].absences[a as usize];
+        let now = ev.event.time;
+        let cid = ev.event.customer.clone();
+        let profile = self.profile(&cid);
+        let deferred = match self.customers.get(&cid).and_then(|c| c.rule_ref(r)) {
+            Some(s) if !s.deferred.is_empty() => s.deferred.clone(),
+            _ => return,
+        };
+        for d in deferred.iter().filter(|d| d.fired_at <= now && now < d.send_at) {
+            if self.correlates(r, abs.filter, ev, &d.m.bindings, &profile) {
+                self.customer(&cid).rule(r).deferred.retain(|x| x.id != d.id);
+                let detail = format!("`{}` happened while the send was deferred", abs.event);
+                self.notice_cancelled(r, d, now, detail, sink);
+            }
+        }
+    }
+
+    /// Remembers a look-back absence event.
+    fn record(&mut self, r: u32, a: u16, ev: &Arc<Ev>, sink: &mut dyn Sink) {
+        let prog = self.prog.clone();
+        let abs = &prog.rules[r as usize].absences[a as usize];
+        let now = ev.event.time;
+        let cid = ev.event.customer.clone();
+        if !abs.correlated {
+            if let Some(f) = abs.filter {
+                let profile = self.profile(&cid);
+                if self.test(r, f, Some(ev), &[None, None], &profile, now) == Ok(false) {
+                    return;
+                }
+            }
+        }
+        let n = prog.rules[r as usize].absences.len();
+        let state = self.customer(&cid).rule(r);
+        if state.seen.len() < n {
+            state.seen = prog.rules[r as usize]
+                .absences
+                .iter()
+                .map(|a| if a.correlated { Seen::Events(Default::default()) } else { Seen::Latest(None) })
+                .collect();
+        }
+        let mut dropped = false;
+        match &mut state.seen[a as usize] {
+            Seen::Latest(t) => *t = Some(now),
+            Seen::Events(evs) => {
+                if let AbsenceMode::LookBack { within_ms: Some(w) } = abs.mode {
+                    let floor = now.saturating_sub(w);
+                    while evs.front().is_some_and(|e| e.event.time <= floor) {
+                        evs.pop_front();
+                    }
+                }
+                evs.push_back(ev.clone());
+                if evs.len() > MAX_REMEMBERED {
+                    evs.pop_front();
+                    dropped = true;
+                }
+            }
+        }
+        if dropped {
+            self.stats.forgotten += 1;
+        }
+        self.cancel_deferred(r, a, ev, sink);
+    }
+
+    /// Activity: re-arms an `inactive for D` rule.
+    fn touch(&mut self, r: u32, ev: &Arc<Ev>) {
+        let Kind::Inactive { after_ms } = self.prog.rules[r as usize].kind else { return };
+        let cid = ev.event.customer.clone();
+        let state = self.customer(&cid).rule(r);
+        state.inactive_gen += 1;
+        state.last_activity = Some(ev.clone());
+        let gen = state.inactive_gen;
+        let at = ev.event.time.saturating_add(after_ms);
+        self.arm(at, TimerKind::Inactive { rule: r, gen }, &cid);
+    }
+
+    fn fire_timer(&mut self, t: Timer, sink: &mut dyn Sink) {
+        let Some(cust) = self.customers.get_mut(&t.customer) else { return };
+        match t.kind {
+            TimerKind::Wait { rule, id } => {
+                let state = cust.rule(rule);
+                let Some(i) = state.waits.iter().position(|w| w.id == id) else { return };
+                let inst = state.waits.swap_remove(i);
+                self.fire(rule, inst.m, inst.deadline, sink);
+            }
+            TimerKind::Inactive { rule, gen } => {
+                let state = cust.rule(rule);
+                if state.inactive_gen != gen {
+                    return;
+                }
+                let Some(last) = state.last_activity.clone() else { return };
+                let m = Match {
+                    bindings: [Some(last), None],
+                    key: Value::Null,
+                };
+                let at = t.at;
+                self.note(&t.customer, at, rule, || "no activity: silence reached".into());
+                if let Some(a) = self.absence_seen(rule, &m, at) {
+                    let event = self.prog.rules[rule as usize].absences[a].event.clone();
+                    self.note(&t.customer, at, rule, || format!("did not fire: `{event}` happened before"));
+                    return;
+                }
+                self.fire(rule, m, at, sink);
+            }
+            TimerKind::Deferred { rule, id } => {
+                let state = cust.rule(rule);
+                let Some(i) = state.deferred.iter().position(|d| d.id == id) else { return };
+                let d = state.deferred.swap_remove(i);
+                self.send_deferred(rule, d, sink);
+            }
+        }
+    }
+}
+
+/// Keys are equal when their values are (numbers by value, strings by
+/// text); null keys (the default per-customer key) are all one key.
+pub(crate) fn same_key(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        _ => a == b,
+    }
+}

@@ -1,0 +1,194 @@
+//! Per-customer state: what each rule remembers between events. Kept
+//! small and sparse: a customer holds state only for rules that touched it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::event::Event;
+use super::value::Value;
+
+/// An applied event with its position among the customer's events of the
+/// same timestamp (part of the action id when the event has no `id`).
+#[derive(Debug)]
+pub struct Ev {
+    pub event: Event,
+    pub position: u32,
+}
+
+/// Events a pattern bound: 0 the start (or N-th, or last before the
+/// silence), 1 the `followed by` event.
+pub type Bindings = [Option<Arc<Ev>>; 2];
+
+/// A completed primary, on its way to a wait or to firing.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub bindings: Bindings,
+    pub key: Value,
+}
+
+impl Match {
+    /// The event that completed the pattern: the `followed by` event, else
+    /// the start.
+    pub fn completing(&self) -> Option<&Arc<Ev>> {
+        self.bindings[1].as_ref().or(self.bindings[0].as_ref())
+    }
+}
+
+/// A `for D` wait or a `followed by` sequence waiting for its F.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: u64,
+    pub m: Match,
+    /// The window is `[start, deadline)`.
+    pub start: i64,
+    pub deadline: i64,
+}
+
+/// A send deferred by quiet hours.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    pub id: u64,
+    pub m: Match,
+    pub fired_at: i64,
+    pub send_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Counter {
+    pub key: Value,
+    /// The latest matching times, at most N.
+    pub times: VecDeque<i64>,
+    /// Fires when the count reaches N; re-armed once it falls below N.
+    pub armed: bool,
+}
+
+/// What a look-back absence remembers.
+#[derive(Debug, Clone)]
+pub enum Seen {
+    /// Uncorrelated: the latest matching time is all that matters.
+    Latest(Option<i64>),
+    /// Correlated: the events themselves, to test against each match.
+    Events(VecDeque<Arc<Ev>>),
+}
+
+#[derive(Debug, Clone)]
+pub struct GoalRecord {
+    pub send_at: i64,
+    pub deadline: i64,
+    pub held_out: bool,
+    pub converted: bool,
+    pub bindings: Bindings,
+}
+
+#[derive(Debug, Default)]
+pub struct RuleState {
+    pub waits: Vec<Instance>,
+    pub seqs: Vec<Instance>,
+    pub counters: Vec<Counter>,
+    pub first_seen: bool,
+    pub inactive_gen: u64,
+    pub last_activity: Option<Arc<Ev>>,
+    pub seen: Vec<Seen>,
+    pub deferred: Vec<Deferred>,
+    /// Send times (held-out sends included), for `limit` and `once`.
+    pub sent: VecDeque<i64>,
+    pub ever_sent: bool,
+    pub goals: Vec<GoalRecord>,
+}
+
+/// A send recorded for project caps.
+#[derive(Debug, Clone)]
+pub struct SendRecord {
+    pub at: i64,
+    pub rule: u32,
+    pub channel: Option<Arc<str>>,
+}
+
+#[derive(Debug)]
+pub struct Customer {
+    pub id: Arc<str>,
+    pub profile: Value,
+    /// For positions among same-timestamp events.
+    pub last_time: i64,
+    pub next_position: u32,
+    /// Sparse: (rule index, state), sorted by rule index.
+    pub rules: Vec<(u32, RuleState)>,
+    pub sends: Vec<SendRecord>,
+}
+
+impl Customer {
+    pub fn new(id: Arc<str>) -> Customer {
+        Customer {
+            id,
+            profile: Value::Null,
+            last_time: i64::MIN,
+            next_position: 0,
+            rules: Vec::new(),
+            sends: Vec::new(),
+        }
+    }
+
+    pub fn rule(&mut self, rule: u32) -> &mut RuleState {
+        let i = match self.rules.binary_search_by_key(&rule, |(r, _)| *r) {
+            Ok(i) => i,
+            Err(i) => {
+                self.rules.insert(i, (rule, RuleState::default()));
+                i
+            }
+        };
+        &mut self.rules[i].1
+    }
+
+    pub fn rule_ref(&self, rule: u32) -> Option<&RuleState> {
+        self.rules
+            .binary_search_by_key(&rule, |(r, _)| *r)
+            .ok()
+            .map(|i| &self.rules[i].1)
+    }
+
+    /// Merges identify traits into the profile (top-level, last wins).
+    pub fn merge_profile(&mut self, traits: &[(Arc<str>, Value)]) {
+        let mut fields: Vec<(Arc<str>, Value)> = match &self.profile {
+            Value::Object(f) => f.to_vec(),
+            _ => Vec::new(),
+        };
+        for (k, v) in traits {
+            match fields.iter_mut().find(|(n, _)| n == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => fields.push((k.clone(), v.clone())),
+            }
+        }
+        self.profile = Value::Object(Arc::from(fields));
+    }
+
+    /// The position of an event at `time` among this customer's events
+    /// with the same timestamp.
+    pub fn position(&mut self, time: i64) -> u32 {
+        if time != self.last_time {
+            self.last_time = time;
+            self.next_position = 0;
+        }
+        let p = self.next_position;
+        self.next_position += 1;
+        p
+    }
+}
+
+/// The key as it enters the action id: a type tag and the rendered value,
+/// empty for the default per-customer key.
+pub fn key_text(key: &Value, has_key: bool) -> String {
+    if !has_key {
+        return String::new();
+    }
+    let tag = match key {
+        Value::Null => "z",
+        Value::Bool(_) => "b",
+        Value::Num(_) => "n",
+        Value::Str(_) => "s",
+        Value::Time(_) => "t",
+        Value::Dur(_) => "d",
+        Value::List(_) => "l",
+        Value::Object(_) => "o",
+    };
+    format!("{tag}:{}", key.render())
+}
