@@ -39,8 +39,9 @@
 //!     `url`) 30 min + about 5 min after the last view, as shops emit it.
 //!     For most customers the cart is bought later with probability 70 %:
 //!     an `order.completed` for the same `cart_id` about 3 h later
-//!     (exponential, so roughly half within 2 h, cancelling a
-//!     `for 2h and not order.completed` wait, and some days later). A small
+//!     (exponential: about half within 2 h, cancelling a
+//!     `for 2h and not order.completed` wait, the rest later, a few more
+//!     than a day later). A small
 //!     share of customers (5 %, fixed per customer and seed) never buy an
 //!     abandoned cart, which leaves long-pending waits.
 //!
@@ -153,6 +154,10 @@ pub fn run(a: Args) -> i32 {
         Ok(()) => EXIT_OK,
         // `trig gen | head`: the reader has what it wanted.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            eprintln!("trig gen: {e}");
+            EXIT_USAGE
+        }
         Err(e) => {
             let target = a
                 .output
@@ -309,6 +314,11 @@ const SECOND: i64 = 1000;
 const MINUTE: i64 = 60 * SECOND;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
+
+/// 9999-12-01T00:00:00Z: no session starts later (the latest event of a
+/// session comes days after its start, at most), so every time has a
+/// four-digit year.
+const LAST_TIME: i64 = 253_399_622_400_000;
 
 /// Mean events per customer per day (sets the speed of time).
 const EVENTS_PER_CUSTOMER_DAY: f64 = 5.0;
@@ -513,6 +523,14 @@ pub fn generate<W: Write>(config: &Config, mut out: W) -> io::Result<()> {
         if !due {
             // Thinning: a candidate start becomes a session with the
             // probability of its hour of day.
+            if next_session > LAST_TIME {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "the stream passed the year 9999 after {written} events; use more --customers or fewer --events"
+                    ),
+                ));
+            }
             let hour = next_session.div_euclid(HOUR).rem_euclid(24) as usize;
             if sim.rng.below(100) < HOURLY[hour] {
                 sim.start_session(next_session);
@@ -782,6 +800,26 @@ mod tests {
         );
         assert_eq!(parse_start("yesterday"), None);
         assert_eq!(parse_start("0100-01-01"), None);
+    }
+
+    #[test]
+    fn time_stops_before_the_year_10000() {
+        let config = Config {
+            events: 1000,
+            customers: 1,
+            seed: 1,
+            start: LAST_TIME - 5 * DAY,
+            scenario: Scenario::Shop,
+            event_names: 0,
+        };
+        let mut out = Vec::new();
+        let err = generate(&config, &mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.lines().all(|l| l.contains("\"time\":\"9999-")),
+            "{text}"
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@ mod explain;
 mod fmt;
 mod gen;
 mod project;
+mod run;
+mod summary;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +31,8 @@ struct Cli {
 enum Command {
     /// Check rule files: syntax, names, types, channel and template rules.
     Check(check::Args),
+    /// Run rules over event streams and print the messages to send.
+    Run(run::Args),
     /// Format rule files in place (canonical layout, comments kept).
     Fmt(fmt::Args),
     /// Explain a diagnostic code, such as T0301 or unknown-template.
@@ -55,6 +59,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(a) => check::run(a),
+        Command::Run(a) => run::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Gen(a) => gen::run(a),

@@ -121,3 +121,56 @@ pub fn display(p: &Path) -> String {
         .into_owned();
     s.replace('\\', "/")
 }
+
+/// The program to run: one `.trigc` file loaded and verified, or rule
+/// files checked and compiled in memory. `Ok(None)` when the rules have
+/// errors (already printed to stderr with the usual diagnostics).
+pub fn compile_or_load(
+    paths: &[PathBuf],
+    config: Option<&Path>,
+) -> Result<Option<trig::compile::Program>, String> {
+    if let [one] = paths {
+        if one.extension().is_some_and(|e| e == "trigc") {
+            let bytes = std::fs::read(one).map_err(|e| format!("{}: {e}", one.display()))?;
+            return crate::cli::project::decode_trigc(&bytes)
+                .map(Some)
+                .map_err(|e| format!("{}: {e}", one.display()));
+        }
+    }
+    let mut ws = load(config).map_err(|e| e.0)?;
+    let files = rule_files(paths).map_err(|e| e.0)?;
+    add_rule_files(&mut ws, &files).map_err(|e| e.0)?;
+    let checked = ws.check();
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == trig::diag::Severity::Error)
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let text = trig::diag::render::render(
+            trig::diag::render::Format::Human,
+            &errors,
+            &checked.sources,
+            color,
+        );
+        eprint!("{text}");
+        eprintln!(
+            "{} error(s): nothing was run (`trig check` shows warnings too)",
+            errors.len()
+        );
+        return Ok(None);
+    }
+    Ok(Some(trig::compile::compile(
+        &checked.program,
+        &checked.config,
+        &checked.sources,
+    )))
+}
+
+// TEMPORARY until compile::file lands.
+fn decode_trigc(_b: &[u8]) -> Result<trig::compile::Program, String> {
+    Err("not yet".into())
+}

@@ -129,46 +129,45 @@ impl FieldMap {
 
 /// Parses `--map`: `customer=user_id,event=4,time=ts[,id=FIELD]`. Any
 /// subset of the keys may be given; unknown or repeated keys, empty
-/// entries and column 0 are errors.
+/// entries and column 0 are errors. Messages do not start with `--map`:
+/// the caller says where the text came from (`--map: unknown key …`).
 pub fn parse_map(spec: &str) -> Result<FieldMap, String> {
     let mut map = FieldMap::default();
     if spec.trim().is_empty() {
-        return Err(
-            "--map is empty; write for example --map customer=user_id,event=4,time=ts".into(),
-        );
+        return Err("it is empty; write for example customer=user_id,event=4,time=ts".into());
     }
     for entry in spec.split(',') {
         let entry = entry.trim();
         if entry.is_empty() {
             return Err(format!(
-                "--map {spec:?} has an empty entry (two commas in a row, or one at the end?)"
+                "{spec:?} has an empty entry (two commas in a row, or one at the end?)"
             ));
         }
         let Some((key, value)) = entry.split_once('=') else {
             return Err(format!(
-                "--map entry `{entry}` has no `=`; write KEY=FIELD, for example customer=user_id"
+                "`{entry}` has no `=`; write KEY=FIELD, for example customer=user_id"
             ));
         };
         let (key, value) = (key.trim(), value.trim());
         let Some(k) = Key::ALL.iter().copied().find(|k| k.name() == key) else {
             return Err(format!(
-                "unknown --map key `{key}` (the keys are customer, event, time and id)"
+                "unknown key `{key}` (the keys are customer, event, time and id)"
             ));
         };
         if value.is_empty() {
             return Err(format!(
-                "--map {key}= needs a field name or a column number after `=`"
+                "`{key}=` needs a field name or a column number after `=`"
             ));
         }
         let field = if value.bytes().all(|b| b.is_ascii_digit()) {
             match value.parse::<usize>() {
                 Ok(0) => {
                     return Err(format!(
-                        "--map {key}=0: columns are counted from 1 (the first column is {key}=1)"
+                        "`{key}=0`: columns are counted from 1 (the first column is {key}=1)"
                     ))
                 }
                 Ok(n) => Field::Column(n),
-                Err(_) => return Err(format!("--map {key}={value}: column number too large")),
+                Err(_) => return Err(format!("`{key}={value}`: column number too large")),
             }
         } else {
             Field::Name(value.to_string())
@@ -176,7 +175,7 @@ pub fn parse_map(spec: &str) -> Result<FieldMap, String> {
         let slot = map.slot(k);
         if let Some(before) = slot {
             return Err(format!(
-                "--map gives `{key}` twice ({key}={before} and {key}={field}); keep one"
+                "`{key}` is given twice ({key}={before} and {key}={field}); keep one"
             ));
         }
         *slot = Some(field);
@@ -222,9 +221,9 @@ mod tests {
     #[test]
     fn bad_maps_are_explained() {
         let e = |s: &str| parse_map(s).unwrap_err();
-        assert!(e("").contains("--map is empty"));
-        assert!(e("user=a").contains("unknown --map key `user`"));
-        assert!(e("customer=a,customer=b").contains("gives `customer` twice"));
+        assert!(e("").contains("it is empty"));
+        assert!(e("user=a").contains("unknown key `user`"));
+        assert!(e("customer=a,customer=b").contains("`customer` is given twice"));
         assert!(e("event=0").contains("counted from 1"));
         assert!(e("customer").contains("has no `=`"));
         assert!(e("customer=").contains("needs a field name"));

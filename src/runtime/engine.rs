@@ -93,6 +93,8 @@ pub struct Engine {
     pub(crate) stats: Stats,
     pub(crate) trace_customer: Option<Arc<str>>,
     pub(crate) trace: Vec<String>,
+    /// Rules the trace said something about.
+    traced_rules: std::collections::BTreeSet<u32>,
 }
 
 impl Engine {
@@ -114,6 +116,7 @@ impl Engine {
             stats,
             trace_customer: None,
             trace: Vec::new(),
+            traced_rules: Default::default(),
         }
     }
 
@@ -259,52 +262,85 @@ impl Engine {
         let mut pc = handler.start;
         while pc < handler.end {
             let op = prog.code[pc as usize];
-            let next = match op {
+            match op {
                 Op::Halt => return,
                 Op::Match(r) | Op::First(r) | Op::Count(r) | Op::SeqStart(r) => {
-                    self.primary(op, r, ev, sink);
-                    pc + 1
+                    self.primary(op, r, ev, sink)
                 }
                 Op::SeqComplete(r) => {
                     let any = self.seq_complete(r, ev, sink);
                     self.vm.push(Value::Bool(any));
-                    pc + 1
                 }
-                Op::Cancel(r, a) => {
-                    self.cancel(r, a, ev, sink);
-                    pc + 1
-                }
-                Op::Record(r, a) => {
-                    self.record(r, a, ev, sink);
-                    pc + 1
-                }
-                Op::Touch(r) => {
-                    self.touch(r, ev);
-                    pc + 1
-                }
-                Op::Goal(r) => {
-                    self.goal(r, ev);
-                    pc + 1
-                }
+                Op::Cancel(r, a) => self.cancel(r, a, ev, sink),
+                Op::Record(r, a) => self.record(r, a, ev, sink),
+                Op::Touch(r) => self.touch(r, ev),
+                Op::Goal(r) => self.goal(r, ev),
                 _ => {
-                    let ctx = Ctx {
-                        candidate: Some(&ev.event),
-                        bindings: [None, None],
-                        customer: &profile,
-                        now: ev.event.time,
-                    };
-                    match self.vm.step(prog, pc, &ctx) {
-                        Ok(Flow::Next(n)) => n,
-                        Ok(Flow::Return(_)) => return,
-                        Err(f) => {
-                            self.fault(handler.rule, &f);
-                            return;
+                    if matches!(op, Op::JumpIfFalse(_)) && self.trace_on(&ev.event.customer) {
+                        self.trace_filter(handler.rule, ev);
+                    }
+                    match self.expression(prog, handler.rule, pc, ev, &profile) {
+                        Some(next) => {
+                            pc = next;
+                            continue;
                         }
+                        None => return,
                     }
                 }
-            };
-            pc = next;
+            }
+            pc += 1;
         }
+    }
+
+    fn trace_filter(&mut self, rule: u32, ev: &Arc<Ev>) {
+        if matches!(self.vm.peek(), Some(Value::Bool(false) | Value::Null)) {
+            let name = ev.event.name.clone();
+            self.note(&ev.event.customer, ev.event.time, rule, || {
+                format!("`{name}` did not pass the filter")
+            });
+        }
+    }
+
+    /// Runs one expression instruction of a handler; `None` ends the
+    /// handler (a type error, counted: the filter fails closed).
+    fn expression(&mut self, prog: &Program, rule: u32, pc: u32, ev: &Arc<Ev>, profile: &Value) -> Option<u32> {
+        let ctx = Ctx {
+            candidate: Some(&ev.event),
+            bindings: [None, None],
+            customer: profile,
+            now: ev.event.time,
+        };
+        match self.vm.step(prog, pc, &ctx) {
+            Ok(Flow::Next(n)) => Some(n),
+            Ok(Flow::Return(_)) => None,
+            Err(f) => {
+                self.fault(rule, &f);
+                None
+            }
+        }
+    }
+
+    /// For `--trace`: one line for each rule the trace never mentioned,
+    /// naming the events it waits for.
+    pub fn idle_rules(&self) -> Vec<String> {
+        let p = &self.prog;
+        (0..p.rules.len() as u32)
+            .filter(|r| !self.traced_rules.contains(r))
+            .map(|r| {
+                let events: Vec<String> = p
+                    .dispatch
+                    .iter()
+                    .filter(|(_, hs)| hs.iter().any(|h| p.handlers[*h as usize].rule == r))
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect();
+                let what = if events.is_empty() {
+                    "no activity for this customer".to_string()
+                } else {
+                    format!("no {} event for this customer", events.join(" or "))
+                };
+                format!("{}: did nothing: {what}", p.rules[r as usize].name)
+            })
+            .collect()
     }
 
     pub(crate) fn profile(&self, customer: &Arc<str>) -> Value {
@@ -323,6 +359,7 @@ impl Engine {
 
     pub(crate) fn note(&mut self, customer: &str, at: i64, rule: u32, what: impl FnOnce() -> String) {
         if self.trace_on(customer) {
+            self.traced_rules.insert(rule);
             let name = &self.prog.rules[rule as usize].name;
             self.trace
                 .push(format!("{}  {name}: {}", format_rfc3339(at), what()));

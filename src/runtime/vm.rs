@@ -61,6 +61,10 @@ impl Vm {
         self.stack.push(v);
     }
 
+    pub fn peek(&self) -> Option<&Value> {
+        self.stack.last()
+    }
+
     pub fn pop(&mut self, pc: u32) -> Result<Value, Fault> {
         self.stack.pop().ok_or_else(|| Fault {
             pc,
