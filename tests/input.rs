@@ -76,8 +76,8 @@ fn generic_ndjson_good_lines() {
         Event::track("c1", "cart.abandoned", T)
             .with_id("e1")
             .with_props(vec![
-                ("url", Value::str("https://x")),
                 ("value", Value::Num(20.0)),
+                ("url", Value::str("https://x")),
                 // No timestamp guessing in props.
                 ("when", Value::str("2024-05-01")),
             ])
@@ -246,7 +246,7 @@ fn segment_track_and_identify() {
         e,
         Event::track("u1", "Order Completed", T)
             .with_id("m1")
-            .with_props(vec![("coupon", Value::Null), ("total", Value::Num(30.0))])
+            .with_props(vec![("total", Value::Num(30.0)), ("coupon", Value::Null)])
     );
     // Also with --format segment, and with a --map meant for other lines.
     assert_eq!(one("segment", None, "-", track).unwrap(), e);
@@ -666,4 +666,70 @@ fn shared_yoochoose_tsv_with_header() {
     assert_eq!(events.len(), 13_568);
     // First row: 1	214536502	1396860669.277 (fraction kept to the ms).
     assert_eq!(events[0], Event::track("1", "214536502", 1_396_860_669_277));
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Feeds the lines to every kind of decoder; only the absence of a
+    /// panic is checked (and that a decoded event is well formed).
+    fn feed(lines: &[Vec<u8>]) {
+        let kinds: [(&str, Option<&str>, &str); 6] = [
+            ("auto", None, "-"),
+            ("segment", None, "-"),
+            ("ndjson", Some("customer=c,event=1"), "-"),
+            ("auto", None, "a.csv"),
+            ("csv", Some("customer=1,event=2,time=3"), "a.tsv"),
+            ("csv", Some("customer=c,event=2"), "a.csv"),
+        ];
+        for (format, map, source) in kinds {
+            let mut d = decoder(format, map, source);
+            for line in lines {
+                if let Ok(Some(e)) = d.decode(line) {
+                    assert!(!e.customer.trim().is_empty() && !e.name.trim().is_empty());
+                }
+            }
+            let _ = d.finish();
+        }
+        for line in lines {
+            let text = String::from_utf8_lossy(line);
+            let _ = trig::input::parse_time_str(&text);
+            let _ = parse_map(&text);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn on_arbitrary_bytes(lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 1..6)) {
+            feed(&lines);
+        }
+
+        #[test]
+        fn on_near_miss_text(lines in prop::collection::vec("[0-9a-e\"{}:,\\[\\]\t T.Z+\\-=]{0,40}", 1..6)) {
+            let lines: Vec<Vec<u8>> = lines.into_iter().map(String::into_bytes).collect();
+            feed(&lines);
+        }
+    }
+
+    #[test]
+    fn on_mutated_good_lines() {
+        let good = [
+            r#"{"customer":"c","event":"x","time":"2017-11-26T01:00:00.123+02:00","props":{"a":[1,{"b":null}]}}"#,
+            r#"{"type":"identify","userId":"u","timestamp":1511658000,"traits":{"a":1},"context":{"traits":{"b":2}}}"#,
+            "customer,event,time,a\r",
+            "1,\"x,y\",20171126,\"q\"\"\"",
+        ];
+        let mut lines = Vec::new();
+        for g in good {
+            let b = g.as_bytes();
+            for cut in 0..=b.len() {
+                lines.push(b[..cut].to_vec());
+                lines.push(b[cut..].to_vec());
+            }
+        }
+        feed(&lines);
+    }
 }

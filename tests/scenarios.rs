@@ -17,6 +17,12 @@ fn every_scenario_gives_its_expected_actions() {
         .expect("tests/scenarios exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "scn"))
+        // `SCENARIO=quiet cargo test --test scenarios` runs only the files
+        // whose name contains `quiet`.
+        .filter(|p| match std::env::var("SCENARIO") {
+            Ok(only) => p.file_name().is_some_and(|n| n.to_string_lossy().contains(&only)),
+            Err(_) => true,
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no scenarios found");

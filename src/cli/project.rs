@@ -78,7 +78,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
             continue;
         }
         if p.is_dir() {
-            walk(&p, out)?;
+            // A folder with its own trig.toml is another project: it is
+            // checked with its own settings, not walked into.
+            if !p.join("trig.toml").is_file() {
+                walk(&p, out)?;
+            }
         } else if p.extension().is_some_and(|e| e == "trig") {
             out.push(p);
         }

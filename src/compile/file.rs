@@ -149,10 +149,16 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, LoadError> {
     split(bytes).map(|(h, _)| h)
 }
 
+/// The smallest possible file: a header with an empty compiler version,
+/// an empty payload and the checksum.
+const MIN_FILE: u64 = 6 + 2 + 2 + HASH as u64 + 8 + HASH as u64;
+
 /// A cursor that never reads past the end.
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// The smallest file the header read so far allows.
+    min_total: u64,
 }
 
 impl<'a> Reader<'a> {
@@ -166,7 +172,7 @@ impl<'a> Reader<'a> {
             }
             None => Err(LoadError::Truncated {
                 what: "the header",
-                expected: (end as u64).saturating_add(8 + HASH as u64),
+                expected: self.min_total.max(end as u64),
                 found: self.bytes.len() as u64,
                 at_least: true,
             }),
@@ -190,7 +196,11 @@ fn split(bytes: &[u8]) -> Result<(Header, &[u8]), LoadError> {
     if bytes.get(..n) != MAGIC.get(..n) {
         return Err(LoadError::NotTrigc);
     }
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader {
+        bytes,
+        pos: 0,
+        min_total: MIN_FILE,
+    };
     r.take(MAGIC.len())?;
     let format_version = u16::from_le_bytes(r.array()?);
     if format_version != FORMAT_VERSION {
@@ -199,6 +209,7 @@ fn split(bytes: &[u8]) -> Result<(Header, &[u8]), LoadError> {
         });
     }
     let version_len = u16::from_le_bytes(r.array()?);
+    r.min_total = MIN_FILE + u64::from(version_len);
     let version = r.take(usize::from(version_len))?;
     let source_hash: [u8; 32] = r.array()?;
     let payload_len = u64::from_le_bytes(r.array()?);

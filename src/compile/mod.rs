@@ -2,8 +2,11 @@
 //! program (`program`), code generation (`codegen`).
 
 pub mod codegen;
+pub mod disasm;
+pub mod file;
 pub mod instr;
 pub mod program;
+pub mod verify;
 
 pub use codegen::compile;
 pub use program::Program;

@@ -337,7 +337,8 @@ fn object_fields(fields: Map<String, Json>) -> Fields {
 }
 
 /// A JSON value as a run-time value. Strings stay strings (no guessing of
-/// timestamps); numbers are `f64`. Depth is bounded by the parser's limit.
+/// timestamps); numbers are `f64`; objects keep their input order
+/// (serde_json's `preserve_order`). Depth is bounded by the parser's limit.
 pub(crate) fn to_value(v: Json) -> Value {
     match v {
         Json::Null => Value::Null,
