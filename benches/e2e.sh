@@ -15,8 +15,9 @@
 #                    rule-count scaling.
 #
 # events/s is what `trig run` reports in its summary on stderr
-# (`…, events/s: 1,234,567`, timed by trig itself) when it does, otherwise events / wall-clock time of the whole process
-# (start-up, rule compilation and output included; marked "(wall)").
+# (`…, events/s: 1,234,567`, timed by trig itself) when it does; otherwise
+# it is events / wall-clock time of the whole process (start-up, rule
+# compilation and output included), marked "(wall)".
 # Peak RSS comes from GNU `/usr/bin/time -v` ("Maximum resident set size"),
 # or BSD `/usr/bin/time -l`; without either it is shown as "n/a".
 #

@@ -182,7 +182,7 @@ fn generic_ndjson_bad_lines() {
         (
             None,
             r#"{"customer":"c","event":"x","time":0,"props":"a=b"}"#,
-            "`props` must be an object, not a string",
+            "`props` must be an object, not a string (\"a=b\")",
         ),
         (
             None,

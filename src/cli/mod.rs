@@ -2,6 +2,8 @@
 //! files, environment variables and terminals; the library stays pure.
 
 mod check;
+mod compile;
+mod disasm;
 mod explain;
 mod fmt;
 mod gen;
@@ -31,6 +33,10 @@ struct Cli {
 enum Command {
     /// Check rule files: syntax, names, types, channel and template rules.
     Check(check::Args),
+    /// Compile rule files to a verified `.trigc` bytecode file.
+    Compile(compile::Args),
+    /// Print a compiled `.trigc` file as a readable listing.
+    Disasm(disasm::Args),
     /// Run rules over event streams and print the messages to send.
     Run(run::Args),
     /// Format rule files in place (canonical layout, comments kept).
@@ -59,6 +65,8 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(a) => check::run(a),
+        Command::Compile(a) => compile::run(a),
+        Command::Disasm(a) => disasm::run(a),
         Command::Run(a) => run::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Explain(a) => explain::run(a),

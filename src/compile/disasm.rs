@@ -42,7 +42,9 @@ pub fn disasm(p: &Program) -> String {
         funcs.sort_by_key(|(f, _)| *f);
         funcs.dedup_by_key(|(f, _)| *f);
         for (f, role) in funcs {
-            let Some(func) = p.funcs.get(f as usize) else { continue };
+            let Some(func) = p.funcs.get(f as usize) else {
+                continue;
+            };
             if let Some(seen) = listed_funcs.get_mut(f as usize) {
                 *seen = true;
             }
@@ -50,7 +52,9 @@ pub fn disasm(p: &Program) -> String {
             d.code(func.start, func.end, Some(r));
         }
     }
-    let orphan_handlers: Vec<usize> = (0..p.handlers.len()).filter(|&h| !listed_handlers[h]).collect();
+    let orphan_handlers: Vec<usize> = (0..p.handlers.len())
+        .filter(|&h| !listed_handlers[h])
+        .collect();
     let orphan_funcs: Vec<usize> = (0..p.funcs.len()).filter(|&f| !listed_funcs[f]).collect();
     if !orphan_handlers.is_empty() || !orphan_funcs.is_empty() {
         d.out.push_str("\n; not referenced by any rule\n");
@@ -81,16 +85,21 @@ fn line_starts(text: &str) -> Vec<usize> {
         .collect()
 }
 
-/// A duration in trig's notation (`1h30m`).
+/// A duration in trig's notation (`1h30m`); weeks only when whole (`30d`,
+/// not `4w2d`).
 pub fn duration(ms: i64) -> String {
+    const WEEK: u64 = 604_800_000;
     if ms == 0 {
         return "0s".to_string();
     }
     let mut out = String::from(if ms < 0 { "-" } else { "" });
     let mut rest = ms.unsigned_abs();
+    if rest % WEEK == 0 {
+        let _ = write!(out, "{}w", rest / WEEK);
+        return out;
+    }
     for (unit, size) in [
-        ("w", 604_800_000u64),
-        ("d", 86_400_000),
+        ("d", 86_400_000u64),
         ("h", 3_600_000),
         ("m", 60_000),
         ("s", 1_000),
@@ -254,7 +263,8 @@ impl Disasm<'_> {
                 within_ms,
                 then_filter,
             } => {
-                let filter = then_filter.map_or(String::new(), |f| format!(", then filter {}", self.func(f)));
+                let filter = then_filter
+                    .map_or(String::new(), |f| format!(", then filter {}", self.func(f)));
                 format!("followed by within {}{filter}", duration(*within_ms))
             }
             Kind::Inactive { after_ms } => format!("inactive for {}", duration(*after_ms)),
@@ -272,9 +282,15 @@ impl Disasm<'_> {
                     format!("looks back {}", duration(w))
                 }
             };
-            let filter = a.filter.map_or(String::new(), |f| format!(", filter {}", self.func(f)));
+            let filter = a
+                .filter
+                .map_or(String::new(), |f| format!(", filter {}", self.func(f)));
             let correlated = if a.correlated { ", correlated" } else { "" };
-            let _ = writeln!(self.out, "  absence {i}: `{}`, {mode}{filter}{correlated}", a.event);
+            let _ = writeln!(
+                self.out,
+                "  absence {i}: `{}`, {mode}{filter}{correlated}",
+                a.event
+            );
         }
         for (i, g) in m.guards.iter().enumerate() {
             let word = if g.negated { "unless" } else { "if" };
@@ -298,12 +314,20 @@ impl Disasm<'_> {
             opts.push(format!("priority {}", m.priority));
         }
         if let Some(q) = &m.quiet {
-            let zone = q.zone.map_or(String::new(), |z| format!(" zone {}", self.func(z)));
+            let zone = q
+                .zone
+                .map_or(String::new(), |z| format!(" zone {}", self.func(z)));
             opts.push(format!("quiet {}-{}{zone}", clock(q.start), clock(q.end)));
         }
         if let Some(g) = &m.goal {
-            let filter = g.filter.map_or(String::new(), |f| format!(" filter {}", self.func(f)));
-            opts.push(format!("goal `{}`{filter} within {}", g.event, duration(g.within_ms)));
+            let filter = g
+                .filter
+                .map_or(String::new(), |f| format!(" filter {}", self.func(f)));
+            opts.push(format!(
+                "goal `{}`{filter} within {}",
+                g.event,
+                duration(g.within_ms)
+            ));
         }
         if let Some(h) = m.holdout {
             opts.push(format!("holdout {}", percent(h)));
@@ -445,9 +469,14 @@ impl Disasm<'_> {
             | Op::SeqComplete(r)
             | Op::Touch(r)
             | Op::Goal(r) => other_rule(r),
-            Op::Now | Op::Not | Op::Neg | Op::Bin(_) | Op::Truthy | Op::Pop | Op::Return | Op::Halt => {
-                String::new()
-            }
+            Op::Now
+            | Op::Not
+            | Op::Neg
+            | Op::Bin(_)
+            | Op::Truthy
+            | Op::Pop
+            | Op::Return
+            | Op::Halt => String::new(),
         }
     }
 

@@ -241,10 +241,7 @@ impl<'a> Verifier<'a> {
         if !src.text.is_char_boundary(s) || !src.text.is_char_boundary(e) {
             return Err(err(
                 place(),
-                format!(
-                    "source range {s}..{e} splits a character of `{}`",
-                    src.name
-                ),
+                format!("source range {s}..{e} splits a character of `{}`", src.name),
             ));
         }
         Ok(())
@@ -349,10 +346,7 @@ impl<'a> Verifier<'a> {
             }
             for (i, a) in m.absences.iter().enumerate() {
                 let aplace = || format!("{}, absence {i} (`{}`)", place(), a.event);
-                if let AbsenceMode::LookBack {
-                    within_ms: Some(w),
-                } = a.mode
-                {
+                if let AbsenceMode::LookBack { within_ms: Some(w) } = a.mode {
                     if w < 0 {
                         return Err(err(aplace(), format!("the window is negative ({w} ms)")));
                     }
@@ -399,7 +393,10 @@ impl<'a> Verifier<'a> {
     fn range(&self, start: u32, end: u32, last: Op, place: &str) -> Result<(), VerifyError> {
         let len = self.p.code.len();
         if start >= end {
-            return Err(err(place, format!("its code range {start}..{end} is empty")));
+            return Err(err(
+                place,
+                format!("its code range {start}..{end} is empty"),
+            ));
         }
         if end as usize > len {
             return Err(err(
@@ -409,8 +406,15 @@ impl<'a> Verifier<'a> {
         }
         let end_op = self.p.code.get(end as usize - 1).copied();
         if end_op != Some(last) {
-            let what = if last == Op::Return { "`return`" } else { "`halt`" };
-            return Err(err(place, format!("its code range {start}..{end} does not end with {what}")));
+            let what = if last == Op::Return {
+                "`return`"
+            } else {
+                "`halt`"
+            };
+            return Err(err(
+                place,
+                format!("its code range {start}..{end} does not end with {what}"),
+            ));
         }
         Ok(())
     }
@@ -438,7 +442,10 @@ impl<'a> Verifier<'a> {
                 if op.rule().is_some() || op == Op::Halt {
                     return Err(self.op_err(
                         pc,
-                        format!("`{}` is a state operation; functions compute values only", mnemonic(op)),
+                        format!(
+                            "`{}` is a state operation; functions compute values only",
+                            mnemonic(op)
+                        ),
                     ));
                 }
             }
@@ -512,7 +519,11 @@ impl<'a> Verifier<'a> {
                             mnemonic(op),
                             meta.name,
                             kind_name(&meta.kind),
-                            if meta.goal.is_some() { ", with a goal" } else { ", no goal" }
+                            if meta.goal.is_some() {
+                                ", with a goal"
+                            } else {
+                                ", no goal"
+                            }
                         ),
                     ));
                 }
@@ -540,7 +551,9 @@ impl<'a> Verifier<'a> {
             if op == Op::Return && d != 1 {
                 return Err(self.op_err(
                     pc,
-                    format!("`return` with {d} value(s) on the stack; a function leaves exactly one"),
+                    format!(
+                        "`return` with {d} value(s) on the stack; a function leaves exactly one"
+                    ),
                 ));
             }
             if d < pop {
@@ -554,10 +567,7 @@ impl<'a> Verifier<'a> {
             }
             let after = d - pop + push;
             if after > MAX_STACK {
-                return Err(self.op_err(
-                    pc,
-                    format!("the stack grows past {MAX_STACK} values"),
-                ));
+                return Err(self.op_err(pc, format!("the stack grows past {MAX_STACK} values")));
             }
             let next = pc + 1;
             let succ: [Option<u32>; 2] = match op {
@@ -566,14 +576,11 @@ impl<'a> Verifier<'a> {
                 _ => [Some(next), op.target()],
             };
             for s in succ.into_iter().flatten() {
-                let Some(slot) = s
-                    .checked_sub(start)
-                    .and_then(|i| depth.get_mut(i as usize))
+                let Some(slot) = s.checked_sub(start).and_then(|i| depth.get_mut(i as usize))
                 else {
-                    return Err(self.op_err(
-                        pc,
-                        format!("control leaves its code range {start}..{end}"),
-                    ));
+                    return Err(
+                        self.op_err(pc, format!("control leaves its code range {start}..{end}"))
+                    );
                 };
                 match *slot {
                     None => {

@@ -350,7 +350,10 @@ fn header_layout(header: Vec<String>, map: Option<&FieldMap>) -> Result<Layout, 
     let labels = names
         .iter()
         .enumerate()
-        .map(|(i, n)| format!("`{n}` (column {})", i + 1))
+        .map(|(i, n)| match n.as_str() {
+            "" => format!("column {}", i + 1),
+            n => format!("`{n}` (column {})", i + 1),
+        })
         .collect();
     Ok(Layout {
         width,

@@ -136,7 +136,7 @@ fn decode_generic(
         Some(other) => {
             return Err(DecodeError::new(format!(
                 "`props` must be an object, not {}",
-                kind(&other)
+                describe_kind(&other)
             )))
         }
     };

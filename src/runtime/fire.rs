@@ -36,7 +36,7 @@ impl Engine {
     /// A pattern completed at `at`.
     pub(crate) fn fire(&mut self, r: u32, m: Match, at: i64, sink: &mut dyn Sink) {
         self.stats.rules[r as usize].fired += 1;
-        if !self.guards_hold(r, &m, at, at, sink) {
+        if !self.guards_hold(r, &m, at, sink) {
             return;
         }
         if let Some(send_at) = self.quiet_until(r, &m, at) {
@@ -51,7 +51,9 @@ impl Engine {
             self.stats.rules[r as usize].deferred += 1;
             self.notice(r, &d.m, at, NoticeKind::Deferred { until: send_at }, "quiet hours".into(), sink);
             self.note(&cid, at, r, || format!("quiet hours: send deferred to {}", super::time::format_rfc3339(send_at)));
-            self.customers.get_mut(&cid).map(|c| c.rule(r).deferred.push(d));
+            if let Some(c) = self.customers.get_mut(&cid) {
+                c.rule(r).deferred.push(d);
+            }
             self.arm(send_at, TimerKind::Deferred { rule: r, id }, &cid);
             return;
         }
@@ -60,14 +62,14 @@ impl Engine {
 
     /// A deferred send's time came: guards again, then on as usual.
     pub(crate) fn send_deferred(&mut self, r: u32, d: Deferred, sink: &mut dyn Sink) {
-        if self.guards_hold(r, &d.m, d.fired_at, d.send_at, sink) {
+        if self.guards_hold(r, &d.m, d.send_at, sink) {
             self.due_send(r, d.m, d.fired_at, d.send_at, sink);
         }
     }
 
     /// Checks `if`/`unless` guards against the profile now; a failure is
     /// reported as a suppression.
-    fn guards_hold(&mut self, r: u32, m: &Match, fired_at: i64, now: i64, sink: &mut dyn Sink) -> bool {
+    fn guards_hold(&mut self, r: u32, m: &Match, now: i64, sink: &mut dyn Sink) -> bool {
         let prog = self.prog.clone();
         let cid = customer_of(m);
         let profile = self.profile(&cid);
@@ -80,7 +82,6 @@ impl Engine {
             let loc = prog.code_loc(prog.funcs[g.func as usize].start);
             let detail = format!("{} at {}", if reason == Reason::Guard { "guard did not hold" } else { "type error in guard" }, loc);
             self.suppress(r, m, now, reason, detail, sink);
-            let _ = fired_at;
             return false;
         }
         true
