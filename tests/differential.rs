@@ -650,6 +650,10 @@ fn engine_matches_reference() {
         let events = to_events(&evs);
         let expected = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, None));
         let actual = sorted_lines(&engine_run(&bytecode, &events, None).map_err(TestCaseError::fail)?);
+        if std::env::var("TRIG_DIFF_STATS").is_ok() {
+            let form = rule.split_whitespace().nth(3).unwrap_or("").to_string();
+            eprintln!("STAT {} {} {}", form, expected.len(), rule.contains(" for "));
+        }
         if expected != actual {
             return Err(TestCaseError::fail(format!("{}{}", describe(&rule, &events, None), diff(&expected, &actual))));
         }

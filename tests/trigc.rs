@@ -38,13 +38,25 @@ fn assert_no_errors(checked: &Checked) {
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
-/// The examples, loaded as `trig compile --config examples/trig.toml
-/// examples/` does (catalog and schema paths relative to the project file).
-fn examples() -> Program {
+/// The `.trig` files directly in a folder (relative names, sorted).
+fn trig_files(dir: &str) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(absolute(dir))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".trig"))
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Loads a project as `trig compile --config CONFIG FILES…` does (catalog
+/// and schema paths relative to the project file) and checks it.
+fn load(config: &str, files: &[String]) -> Checked {
     let mut ws = Workspace::new();
-    let config = "examples/trig.toml";
     ws.load_config(config, &read_text(config));
-    let named = |f: &str| format!("examples/{f}");
+    let base = Path::new(config).parent().unwrap_or(Path::new("."));
+    let named = |f: &str| base.join(f).to_string_lossy().replace('\\', "/");
     let catalogs = ws.config.catalogs.clone();
     for f in &catalogs.whatsapp {
         let name = named(f);
@@ -58,18 +70,18 @@ fn examples() -> Program {
         let name = named(f);
         ws.load_schema(&name, &read_text(&name));
     }
-    let mut files: Vec<String> = std::fs::read_dir(absolute("examples"))
-        .expect("examples/")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".trig"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty());
     for f in files {
-        let name = named(&f);
-        ws.add_rules(&name, &read_text(&name));
+        ws.add_rules(f, &read_text(f));
     }
-    let checked = ws.check();
+    ws.check()
+}
+
+/// The examples, as `trig compile --config examples/trig.toml examples/`
+/// compiles them.
+fn examples() -> Program {
+    let files = trig_files("examples");
+    assert!(!files.is_empty());
+    let checked = load("examples/trig.toml", &files);
     assert_no_errors(&checked);
     trig::compile::compile(&checked.program, &checked.config, &checked.sources)
 }
@@ -193,6 +205,71 @@ fn small_programs_round_trip() {
         let back = decode(&encode(&program)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(back, program, "{name}");
     }
+}
+
+/// The verifier accepts whatever the compiler produces: every rule file of
+/// the repository that checks without errors (the UI cases with their
+/// projects, the scenarios, the other example projects) round-trips.
+#[test]
+fn every_compilable_rule_file_in_the_repository_verifies() {
+    let mut projects: Vec<(String, Vec<String>)> = Vec::new();
+    for f in trig_files("tests/ui") {
+        let own = f.replace(".trig", ".toml");
+        let config = if absolute(&own).is_file() {
+            own
+        } else {
+            "tests/ui/trig.toml".to_string()
+        };
+        projects.push((config, vec![f]));
+    }
+    let examples = absolute("examples");
+    for entry in std::fs::read_dir(&examples).expect("examples/").flatten() {
+        let dir = entry.path();
+        if dir.join("trig.toml").is_file() {
+            let rel = format!("examples/{}", entry.file_name().to_string_lossy());
+            projects.push((format!("{rel}/trig.toml"), trig_files(&rel)));
+        }
+    }
+    let mut compiled = 0;
+    for (config, files) in &projects {
+        let checked = load(config, files);
+        if checked.has_errors() || checked.program.rules.is_empty() {
+            continue;
+        }
+        let p = trig::compile::compile(&checked.program, &checked.config, &checked.sources);
+        if let Err(e) = verify(&p) {
+            panic!("{files:?}: {e}\n{}", disasm(&p));
+        }
+        assert_eq!(decode(&encode(&p)).as_ref(), Ok(&p), "{files:?}");
+        compiled += 1;
+    }
+    // The scenarios' rules, against the small project.
+    let dir = absolute("tests/scenarios");
+    for entry in std::fs::read_dir(&dir).expect("tests/scenarios").flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "scn") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("scenario");
+        let rules: String = text
+            .split("\n== ")
+            .filter_map(|sec| sec.strip_prefix("rules\n"))
+            .collect();
+        let mut ws = Workspace::new();
+        ws.load_config("trig.toml", SMALL_CONFIG);
+        ws.add_rules("scenario.trig", &rules);
+        let checked = ws.check();
+        if checked.has_errors() || checked.program.rules.is_empty() {
+            continue;
+        }
+        let p = trig::compile::compile(&checked.program, &checked.config, &checked.sources);
+        if let Err(e) = verify(&p) {
+            panic!("{}: {e}\n{}", path.display(), disasm(&p));
+        }
+        compiled += 1;
+    }
+    eprintln!("{compiled} programs verified");
+    assert!(compiled >= 10, "only {compiled} programs compiled");
 }
 
 #[test]

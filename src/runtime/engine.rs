@@ -553,7 +553,7 @@ impl Engine {
                 .customers
                 .get(&cid)
                 .and_then(|c| c.rule_ref(r))
-                .and_then(|s| s.seen.get(i))
+                .and_then(|s| s.extra_ref()).and_then(|s| s.seen.get(i))
                 .cloned();
             let hit = match seen {
                 None => false,
@@ -674,12 +674,12 @@ impl Engine {
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
         let deferred = match self.customers.get(&cid).and_then(|c| c.rule_ref(r)) {
-            Some(s) if !s.deferred.is_empty() => s.deferred.clone(),
+            Some(s) if s.extra_ref().is_some_and(|x| !x.deferred.is_empty()) => s.extra_ref().map(|x| x.deferred.clone()).unwrap_or_default(),
             _ => return,
         };
         for d in deferred.iter().filter(|d| d.fired_at <= now && now < d.send_at) {
             if self.correlates(r, abs.filter, ev, &d.m.bindings, &profile) {
-                self.customer(&cid).rule(r).deferred.retain(|x| x.id != d.id);
+                self.customer(&cid).rule(r).extra().deferred.retain(|x| x.id != d.id);
                 let detail = format!("`{}` happened while the send was deferred", abs.event);
                 self.notice_cancelled(r, d, now, detail, sink);
             }
@@ -702,15 +702,15 @@ impl Engine {
         }
         let n = prog.rules[r as usize].absences.len();
         let state = self.customer(&cid).rule(r);
-        if state.seen.len() < n {
-            state.seen = prog.rules[r as usize]
+        if state.extra().seen.len() < n {
+            state.extra().seen = prog.rules[r as usize]
                 .absences
                 .iter()
                 .map(|a| if a.correlated { Seen::Events(Default::default()) } else { Seen::Latest(None) })
                 .collect();
         }
         let mut dropped = false;
-        match &mut state.seen[a as usize] {
+        match &mut state.extra().seen[a as usize] {
             Seen::Latest(t) => *t = Some(now),
             Seen::Events(evs) => {
                 if let AbsenceMode::LookBack { within_ms: Some(w) } = abs.mode {
@@ -737,9 +737,9 @@ impl Engine {
         let Kind::Inactive { after_ms } = self.prog.rules[r as usize].kind else { return };
         let cid = ev.event.customer.clone();
         let state = self.customer(&cid).rule(r);
-        state.inactive_gen += 1;
-        state.last_activity = Some(ev.clone());
-        let gen = state.inactive_gen;
+        state.extra().inactive_gen += 1;
+        state.extra().last_activity = Some(ev.clone());
+        let gen = state.extra().inactive_gen;
         let at = ev.event.time.saturating_add(after_ms);
         self.arm(at, TimerKind::Inactive { rule: r, gen }, &cid);
     }
@@ -755,10 +755,10 @@ impl Engine {
             }
             TimerKind::Inactive { rule, gen } => {
                 let state = cust.rule(rule);
-                if state.inactive_gen != gen {
+                if state.extra().inactive_gen != gen {
                     return;
                 }
-                let Some(last) = state.last_activity.clone() else { return };
+                let Some(last) = state.extra().last_activity.clone() else { return };
                 let m = Match {
                     bindings: [Some(last), None],
                     key: Value::Null,
@@ -774,8 +774,8 @@ impl Engine {
             }
             TimerKind::Deferred { rule, id } => {
                 let state = cust.rule(rule);
-                let Some(i) = state.deferred.iter().position(|d| d.id == id) else { return };
-                let d = state.deferred.swap_remove(i);
+                let Some(i) = state.extra().deferred.iter().position(|d| d.id == id) else { return };
+                let d = state.extra().deferred.swap_remove(i);
                 self.send_deferred(rule, d, sink);
             }
         }

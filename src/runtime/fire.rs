@@ -52,7 +52,7 @@ impl Engine {
             self.notice(r, &d.m, at, NoticeKind::Deferred { until: send_at }, "quiet hours".into(), sink);
             self.note(&cid, at, r, || format!("quiet hours: send deferred to {}", super::time::format_rfc3339(send_at)));
             if let Some(c) = self.customers.get_mut(&cid) {
-                c.rule(r).deferred.push(d);
+                c.rule(r).extra().deferred.push(d);
             }
             self.arm(send_at, TimerKind::Deferred { rule: r, id }, &cid);
             return;
@@ -295,11 +295,11 @@ impl Engine {
         let at = d.send_at;
         let Some(cust) = self.customers.get_mut(&d.customer) else { return };
         let state = cust.rule(d.rule);
-        let blocked = if meta.once && state.ever_sent {
+        let blocked = if meta.once && state.extra().ever_sent {
             Some((Reason::Once, "already sent once".to_string()))
         } else if let Some((n, per)) = meta.limit {
             let floor = at.saturating_sub(per);
-            let recent = state.sent.iter().filter(|&&t| t > floor).count();
+            let recent = state.extra().sent.iter().filter(|&&t| t > floor).count();
             (recent >= n as usize).then(|| (Reason::Limit, format!("limit {n} per {}", super::time::format_duration(per))))
         } else {
             None
@@ -322,16 +322,16 @@ impl Engine {
         }
         // Record the send (held-out ones too: they count for limits and caps).
         let state = cust.rule(d.rule);
-        state.sent.push_back(at);
-        state.ever_sent = true;
+        state.extra().sent.push_back(at);
+        state.extra().ever_sent = true;
         if let Some((n, per)) = meta.limit {
             let floor = at.saturating_sub(per);
-            while state.sent.len() > n as usize && state.sent.front().is_some_and(|&t| t <= floor) {
-                state.sent.pop_front();
+            while state.extra().sent.len() > n as usize && state.extra().sent.front().is_some_and(|&t| t <= floor) {
+                state.extra().sent.pop_front();
             }
         }
         if let Some(g) = &meta.goal {
-            state.goals.push(GoalRecord {
+            state.extra().goals.push(GoalRecord {
                 send_at: at,
                 deadline: at.saturating_add(g.within_ms),
                 held_out: d.held_out,
@@ -383,7 +383,7 @@ impl Engine {
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
         let records = match self.customers.get(&cid).and_then(|c| c.rule_ref(r)) {
-            Some(s) => s.goals.clone(),
+            Some(s) => s.extra_ref().map(|x| x.goals.clone()).unwrap_or_default(),
             None => return,
         };
         let mut converted = Vec::new();
@@ -402,15 +402,15 @@ impl Engine {
         let Some(c) = self.customers.get_mut(&cid) else { return };
         let state = c.rule(r);
         for i in converted {
-            state.goals[i].converted = true;
+            state.extra().goals[i].converted = true;
             let s = &mut self.stats.rules[r as usize].goal;
-            if state.goals[i].held_out {
+            if state.extra().goals[i].held_out {
                 s.holdout_converted += 1;
             } else {
                 s.sent_converted += 1;
             }
         }
-        state.goals.retain(|g| !g.converted && g.deadline > now);
+        state.extra().goals.retain(|g| !g.converted && g.deadline > now);
     }
 
     pub(crate) fn suppress(&mut self, r: u32, m: &Match, at: i64, reason: Reason, detail: String, sink: &mut dyn Sink) {

@@ -80,12 +80,21 @@ pub struct GoalRecord {
     pub bindings: Bindings,
 }
 
+/// One rule's state for one customer. The fields every waiting or
+/// counting rule needs are inline; the rest (look-backs, deferrals, send
+/// history, goals, inactivity) is boxed and allocated on first use, so an
+/// idle or simple rule costs a few words per customer.
 #[derive(Debug, Default)]
 pub struct RuleState {
     pub waits: Vec<Instance>,
     pub seqs: Vec<Instance>,
     pub counters: Vec<Counter>,
     pub first_seen: bool,
+    pub extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Extra {
     pub inactive_gen: u64,
     pub last_activity: Option<Arc<Ev>>,
     pub seen: Vec<Seen>,
@@ -94,6 +103,17 @@ pub struct RuleState {
     pub sent: VecDeque<i64>,
     pub ever_sent: bool,
     pub goals: Vec<GoalRecord>,
+}
+
+impl RuleState {
+    pub fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The boxed part, if it exists (read-only callers need not create it).
+    pub fn extra_ref(&self) -> Option<&Extra> {
+        self.extra.as_deref()
+    }
 }
 
 /// A send recorded for project caps.
