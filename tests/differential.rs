@@ -41,11 +41,26 @@ timezone = "UTC"
 allowed_lateness = "10s"
 "#;
 
+const WHATSAPP: &str = r#"{"data": [{
+  "name": "greet", "parameter_format": "POSITIONAL", "language": "en_US",
+  "status": "APPROVED", "category": "UTILITY", "id": "1",
+  "components": [{"type": "BODY", "text": "Hi {{1}}", "example": {"body_text": [["Ana"]]}}]
+}]}"#;
+const TEMPLATES: &str = r#"
+[[template]]
+channel = "sms"
+name = "shipped"
+positional = 2
+body = "Order {{1}} has shipped: {{2}}"
+"#;
+
 /// Checks and compiles `rules`: the checked IR (for the reference) and the
 /// bytecode (for the engine), or the checker's errors.
 fn build(rules: &str) -> Result<(trig::check::ir::Program, trig::compile::Program), String> {
     let mut ws = Workspace::new();
     ws.load_config("trig.toml", CONFIG);
+    ws.add_whatsapp_catalog("whatsapp.json", WHATSAPP);
+    ws.load_templates("templates.toml", TEMPLATES);
     ws.add_rules("diff.trig", rules);
     let checked = ws.check();
     let errors: Vec<String> = checked
@@ -139,6 +154,16 @@ enum Text {
     Now,
 }
 
+/// The cascade: the `send` step and an optional `fallback`.
+#[derive(Debug, Clone)]
+enum Step {
+    Sms(Text),
+    /// `whatsapp template "greet" with (event.k)`: no step when k is blank.
+    Greet,
+    /// `sms template "shipped" with (event.v, event.k ?? "none")`.
+    Shipped,
+}
+
 #[derive(Debug, Clone)]
 enum Cap {
     Limit(u8, u8),
@@ -151,7 +176,8 @@ struct RuleSpec {
     wait: Option<u8>,
     absences: Vec<Abs>,
     guard: Option<Guard>,
-    text: Text,
+    send: Step,
+    fallback: Option<Step>,
     key: bool,
     cap: Option<Cap>,
 }
@@ -182,8 +208,24 @@ impl RuleSpec {
         self.wait.is_some() || matches!(self.prim, Prim::Seq(..) | Prim::Count(..))
     }
 
-    fn source(&self) -> String {
-        let mut s = String::from("rule r:\n  when ");
+    fn step(&self, step: &Step) -> String {
+        match step {
+            Step::Sms(text) => {
+                let text = match (text, self.has_alias_x()) {
+                    (Text::V, _) | (Text::XV, false) => "hi {event.v}",
+                    (Text::VK, _) => "hi {event.v} {event.k}",
+                    (Text::XV, true) => "{x.v}/{event.v}",
+                    (Text::Now, _) => "at {now} {event.v}",
+                };
+                format!("sms \"{text}\"")
+            }
+            Step::Greet => "whatsapp template \"greet\" with (event.k)".into(),
+            Step::Shipped => "sms template \"shipped\" with (event.v, event.k ?? \"none\")".into(),
+        }
+    }
+
+    fn source(&self, name: &str) -> String {
+        let mut s = format!("rule {name}:\n  when ");
         match &self.prim {
             Prim::Plain(ev, f) => write!(s, "{} as x{}", events_text(ev), filter_text(f)).unwrap(),
             Prim::First(ev, f) => write!(s, "first {} as x{}", events_text(ev), filter_text(f)).unwrap(),
@@ -239,13 +281,10 @@ impl RuleSpec {
             Some(Guard::IfV) => s.push_str("\n  if event.v > 1"),
             Some(Guard::IfElapsed) => s.push_str("\n  if now - event.time >= 5s"),
         }
-        let text = match (&self.text, self.has_alias_x()) {
-            (Text::V, _) | (Text::XV, false) => "hi {event.v}",
-            (Text::VK, _) => "hi {event.v} {event.k}",
-            (Text::XV, true) => "{x.v}/{event.v}",
-            (Text::Now, _) => "at {now} {event.v}",
-        };
-        write!(s, "\n  then send sms \"{text}\"").unwrap();
+        write!(s, "\n  then send {}", self.step(&self.send)).unwrap();
+        if let Some(f) = &self.fallback {
+            write!(s, "\n  fallback {}", self.step(f)).unwrap();
+        }
         if self.key && self.waits() {
             let k = if matches!(self.prim, Prim::Seq(..)) { "x.k" } else { "event.k" };
             write!(s, "\n  key {k}").unwrap();
@@ -331,6 +370,17 @@ fn absence() -> impl Strategy<Value = Abs> {
         .prop_map(|(event, filter, within)| Abs { event, filter, within })
 }
 
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => Just(Step::Sms(Text::V)),
+        1 => Just(Step::Sms(Text::VK)),
+        1 => Just(Step::Sms(Text::XV)),
+        1 => Just(Step::Sms(Text::Now)),
+        1 => Just(Step::Greet),
+        1 => Just(Step::Shipped),
+    ]
+}
+
 fn rule() -> impl Strategy<Value = RuleSpec> {
     (
         prim(),
@@ -343,7 +393,8 @@ fn rule() -> impl Strategy<Value = RuleSpec> {
             1 => Just(Some(Guard::IfV)),
             1 => Just(Some(Guard::IfElapsed)),
         ],
-        prop_oneof![3 => Just(Text::V), 1 => Just(Text::VK), 1 => Just(Text::XV), 1 => Just(Text::Now)],
+        step(),
+        proptest::option::weighted(0.25, step()),
         prop::bool::weighted(0.4),
         prop_oneof![
             3 => Just(None),
@@ -351,7 +402,7 @@ fn rule() -> impl Strategy<Value = RuleSpec> {
             1 => Just(Some(Cap::Once)),
         ],
     )
-        .prop_map(|(prim, mut wait, mut absences, guard, text, key, cap)| {
+        .prop_map(|(prim, mut wait, mut absences, guard, send, fallback, key, cap)| {
             // Only forms the checker accepts, most of the time: no `for`
             // after `inactive`; `within` on an absence only without `for`.
             // One case in ~20 keeps its `within` after `for` (rejected), so
@@ -380,7 +431,8 @@ fn rule() -> impl Strategy<Value = RuleSpec> {
                 wait,
                 absences,
                 guard,
-                text,
+                send,
+                fallback,
                 key,
                 cap,
             }
@@ -616,8 +668,13 @@ fn runner(salt: u8) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
-fn case() -> impl Strategy<Value = (RuleSpec, Vec<EvSpec>)> {
-    (rule(), prop::collection::vec(ev(), 0..40))
+/// One or two rules and up to 40 events.
+fn case() -> impl Strategy<Value = (Vec<RuleSpec>, Vec<EvSpec>)> {
+    (prop::collection::vec(rule(), 1..3), prop::collection::vec(ev(), 0..40))
+}
+
+fn source(specs: &[RuleSpec]) -> String {
+    specs.iter().enumerate().map(|(i, r)| r.source(&format!("r{i}"))).collect::<Vec<_>>().join("\n")
 }
 
 /// Runs a property; panics with the shrunk counterexample.
@@ -644,7 +701,7 @@ where
 fn engine_matches_reference() {
     static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
     check("engine_matches_reference", 1, case(), &ACCEPTED, |(spec, evs)| {
-        let rule = spec.source();
+        let rule = source(&spec);
         let Ok((ir, bytecode)) = build(&rule) else { return Ok(()) };
         ACCEPTED.fetch_add(1, Ordering::SeqCst);
         let events = to_events(&evs);
@@ -695,7 +752,7 @@ fn arrival_order_within_lateness_does_not_matter() {
     static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
     let strategy = (case(), prop::collection::vec(any::<u16>(), 40));
     check("arrival_order_within_lateness_does_not_matter", 2, strategy, &ACCEPTED, |((spec, evs), jitter)| {
-        let rule = spec.source();
+        let rule = source(&spec);
         let Ok((ir, bytecode)) = build(&rule) else { return Ok(()) };
         ACCEPTED.fetch_add(1, Ordering::SeqCst);
         let events = to_events(&evs);
@@ -724,12 +781,12 @@ fn arrival_order_within_lateness_does_not_matter() {
 fn finish_until_fires_every_due_wait() {
     static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
     check("finish_until_fires_every_due_wait", 3, case(), &ACCEPTED, |(spec, evs)| {
-        let rule = spec.source();
+        let rule = source(&spec);
         let Ok((ir, bytecode)) = build(&rule) else { return Ok(()) };
         ACCEPTED.fetch_add(1, Ordering::SeqCst);
         let events = to_events(&evs);
         let last = events.last().map_or(BASE, |e| e.time);
-        let until = Some(last + spec.max_duration());
+        let until = Some(last + spec.iter().map(RuleSpec::max_duration).max().unwrap_or(1_000));
         let expected = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, until));
         let actual = sorted_lines(&engine_run(&bytecode, &events, until).map_err(TestCaseError::fail)?);
         if expected != actual {

@@ -24,10 +24,6 @@ fn absolute(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-fn read_text(rel: &str) -> String {
-    std::fs::read_to_string(absolute(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
 fn assert_no_errors(checked: &Checked) {
     let errors: Vec<String> = checked
         .diagnostics
@@ -51,29 +47,31 @@ fn trig_files(dir: &str) -> Vec<String> {
 }
 
 /// Loads a project as `trig compile --config CONFIG FILES…` does (catalog
-/// and schema paths relative to the project file) and checks it.
-fn load(config: &str, files: &[String]) -> Checked {
+/// and schema paths relative to the project file) and checks it; `None`
+/// when a file is missing or not UTF-8 (the CLI stops there too).
+fn load(config: &str, files: &[String]) -> Option<Checked> {
+    let read = |rel: &str| std::fs::read_to_string(absolute(rel)).ok();
     let mut ws = Workspace::new();
-    ws.load_config(config, &read_text(config));
+    ws.load_config(config, &read(config)?);
     let base = Path::new(config).parent().unwrap_or(Path::new("."));
     let named = |f: &str| base.join(f).to_string_lossy().replace('\\', "/");
     let catalogs = ws.config.catalogs.clone();
     for f in &catalogs.whatsapp {
         let name = named(f);
-        ws.add_whatsapp_catalog(&name, &read_text(&name));
+        ws.add_whatsapp_catalog(&name, &read(&name)?);
     }
     if let Some(f) = &catalogs.templates {
         let name = named(f);
-        ws.load_templates(&name, &read_text(&name));
+        ws.load_templates(&name, &read(&name)?);
     }
     if let Some(f) = &catalogs.schema {
         let name = named(f);
-        ws.load_schema(&name, &read_text(&name));
+        ws.load_schema(&name, &read(&name)?);
     }
     for f in files {
-        ws.add_rules(f, &read_text(f));
+        ws.add_rules(f, &read(f)?);
     }
-    ws.check()
+    Some(ws.check())
 }
 
 /// The examples, as `trig compile --config examples/trig.toml examples/`
@@ -81,7 +79,7 @@ fn load(config: &str, files: &[String]) -> Checked {
 fn examples() -> Program {
     let files = trig_files("examples");
     assert!(!files.is_empty());
-    let checked = load("examples/trig.toml", &files);
+    let checked = load("examples/trig.toml", &files).expect("the examples load");
     assert_no_errors(&checked);
     trig::compile::compile(&checked.program, &checked.config, &checked.sources)
 }
@@ -232,7 +230,7 @@ fn every_compilable_rule_file_in_the_repository_verifies() {
     }
     let mut compiled = 0;
     for (config, files) in &projects {
-        let checked = load(config, files);
+        let Some(checked) = load(config, files) else { continue };
         if checked.has_errors() || checked.program.rules.is_empty() {
             continue;
         }
