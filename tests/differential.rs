@@ -702,7 +702,15 @@ fn engine_matches_reference() {
     static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
     check("engine_matches_reference", 1, case(), &ACCEPTED, |(spec, evs)| {
         let rule = source(&spec);
-        let Ok((ir, bytecode)) = build(&rule) else { return Ok(()) };
+        let (ir, bytecode) = match build(&rule) {
+            Ok(b) => b,
+            Err(e) => {
+                if std::env::var("TRIG_DIFF_STATS").is_ok() {
+                    eprintln!("REJECTED {e}\n{rule}");
+                }
+                return Ok(());
+            }
+        };
         ACCEPTED.fetch_add(1, Ordering::SeqCst);
         let events = to_events(&evs);
         let expected = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, None));

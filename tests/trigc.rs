@@ -230,7 +230,9 @@ fn every_compilable_rule_file_in_the_repository_verifies() {
     }
     let mut compiled = 0;
     for (config, files) in &projects {
-        let Some(checked) = load(config, files) else { continue };
+        let Some(checked) = load(config, files) else {
+            continue;
+        };
         if checked.has_errors() || checked.program.rules.is_empty() {
             continue;
         }
