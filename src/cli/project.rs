@@ -136,7 +136,7 @@ pub fn compile_or_load(
     if let [one] = paths {
         if one.extension().is_some_and(|e| e == "trigc") {
             let bytes = std::fs::read(one).map_err(|e| format!("{}: {e}", one.display()))?;
-            return crate::cli::project::decode_trigc(&bytes)
+            return trig::compile::file::decode(&bytes)
                 .map(Some)
                 .map_err(|e| format!("{}: {e}", one.display()));
         }
@@ -174,7 +174,3 @@ pub fn compile_or_load(
     )))
 }
 
-// TEMPORARY until compile::file lands.
-fn decode_trigc(_b: &[u8]) -> Result<trig::compile::Program, String> {
-    Err("not yet".into())
-}

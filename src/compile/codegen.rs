@@ -39,11 +39,17 @@ pub fn compile(program: &ir::Program, config: &Config, sources: &SourceMap) -> P
         any_event: g.any_event,
         rules,
         settings: settings(config),
-        sources: sources
-            .files()
-            .map(|(_, f)| SourceText {
-                name: f.name.clone(),
-                text: f.text.clone(),
+        // Only the rule files: locations point nowhere else, and catalogs
+        // can be large.
+        sources: g
+            .files
+            .iter()
+            .map(|id| {
+                let f = sources.get(crate::diag::FileId(*id));
+                SourceText {
+                    name: f.name.clone(),
+                    text: f.text.clone(),
+                }
             })
             .collect(),
     }
@@ -102,8 +108,10 @@ struct Gen {
     /// (event name, handler) in rule order.
     by_event: Vec<(String, u32)>,
     any_event: Vec<u32>,
-    /// The file of the rule being compiled.
+    /// The file of the rule being compiled (index into `files`).
     file: u32,
+    /// Source files of the rules, by `FileId`, in first-use order.
+    files: Vec<u32>,
 }
 
 impl Gen {
@@ -246,7 +254,13 @@ impl Gen {
     }
 
     fn rule(&mut self, idx: u32, r: &ir::Rule) -> RuleMeta {
-        self.file = r.file.0;
+        self.file = match self.files.iter().position(|f| *f == r.file.0) {
+            Some(i) => i as u32,
+            None => {
+                self.files.push(r.file.0);
+                (self.files.len() - 1) as u32
+            }
+        };
         let t = &r.trigger;
         let kind = self.kind(&t.primary);
         let absences = t
