@@ -98,6 +98,18 @@ enum Filter {
     VGt(u8),
     /// `event.k == "p"`
     KIsP,
+    /// `event.k in ["p", "q"]`
+    KIn,
+    /// `event.k not in ["p"]`
+    KNotIn,
+    /// `event.k starts with "q"`
+    KStarts,
+    /// `(event.v ?? 0) >= K`
+    VOr0(u8),
+    /// `event.v + 1 > K`
+    VPlus(u8),
+    /// `not (event.v > K)`
+    NotVGt(u8),
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +208,12 @@ fn filter_text(f: &Option<Filter>) -> String {
         None => String::new(),
         Some(Filter::VGt(k)) => format!(" where event.v > {k}"),
         Some(Filter::KIsP) => " where event.k == \"p\"".to_string(),
+        Some(Filter::KIn) => " where event.k in [\"p\", \"q\"]".to_string(),
+        Some(Filter::KNotIn) => " where event.k not in [\"p\"]".to_string(),
+        Some(Filter::KStarts) => " where event.k starts with \"q\"".to_string(),
+        Some(Filter::VOr0(k)) => format!(" where (event.v ?? 0) >= {k}"),
+        Some(Filter::VPlus(k)) => format!(" where event.v + 1 > {k}"),
+        Some(Filter::NotVGt(k)) => format!(" where not (event.v > {k})"),
     }
 }
 
@@ -326,6 +344,14 @@ fn filter() -> impl Strategy<Value = Option<Filter>> {
         3 => Just(None),
         2 => (1u8..4).prop_map(|k| Some(Filter::VGt(k))),
         1 => Just(Some(Filter::KIsP)),
+        1 => prop_oneof![
+            Just(Some(Filter::KIn)),
+            Just(Some(Filter::KNotIn)),
+            Just(Some(Filter::KStarts)),
+            (1u8..4).prop_map(|k| Some(Filter::VOr0(k))),
+            (1u8..4).prop_map(|k| Some(Filter::VPlus(k))),
+            (1u8..4).prop_map(|k| Some(Filter::NotVGt(k))),
+        ],
     ]
 }
 
@@ -802,4 +828,182 @@ fn finish_until_fires_every_due_wait() {
         }
         Ok(())
     });
+}
+
+// ------------------------------------------------------------ shrunk findings
+//
+// Each case below is a shrunk counterexample from the properties above,
+// with the actions LANGUAGE.md asks for written out by hand. The reference
+// must give exactly those (this checks the reference); the engine must give
+// the same (this fails while the engine disagrees).
+
+/// `TIME CUSTOMER EVENT [id=ID] [{json props}]`, times as `MM:SS` after
+/// 2024-01-01T00:00:00Z; EVENT `identify` is a profile update.
+fn parse_event(line: &str) -> Event {
+    let mut parts = line.splitn(4, ' ');
+    let (t, c, name) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (m, sec) = t.split_once(':').expect("MM:SS");
+    let time = BASE + (m.parse::<i64>().unwrap() * 60 + sec.parse::<i64>().unwrap()) * 1_000;
+    let mut rest = parts.next().unwrap_or("").trim();
+    let mut e = Event::track(c, name, time);
+    if let Some(r) = rest.strip_prefix("id=") {
+        let (id, after) = r.split_once(' ').unwrap_or((r, ""));
+        e = e.with_id(id);
+        rest = after.trim();
+    }
+    if !rest.is_empty() {
+        let serde_json::Value::Object(map) = serde_json::from_str(rest).expect("props are JSON") else {
+            panic!("props must be an object")
+        };
+        let props: Vec<(&str, Value)> = map
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::Null => Value::Null,
+                    serde_json::Value::Bool(b) => Value::Bool(*b),
+                    serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap()),
+                    serde_json::Value::String(s) => Value::str(s),
+                    other => panic!("unsupported prop {other}"),
+                };
+                (k.as_str(), v)
+            })
+            .collect();
+        e = e.with_props(props);
+    }
+    if name == "identify" {
+        e.kind = EventKind::Identify;
+    }
+    e
+}
+
+/// `SEND_AT CUSTOMER RULE: TEXT` with SEND_AT as `MM:SS`.
+fn short_action(a: &Action) -> String {
+    let t = (a.send_at - BASE) / 1_000;
+    let text: Vec<String> = a
+        .steps
+        .iter()
+        .map(|s| match &s.content {
+            Content::Text(t) => t.clone(),
+            Content::Template(t) => format!("template {t}"),
+        })
+        .collect();
+    format!("{:02}:{:02} {} {}: {}", t / 60, t % 60, a.customer, a.rule, text.join(" | "))
+}
+
+struct SpecCase<'a> {
+    rules: &'a str,
+    events: &'a [&'a str],
+    /// `MM:SS`, or the last event's time.
+    until: Option<&'a str>,
+    /// What LANGUAGE.md asks for, as `short_action` lines.
+    expected: &'a [&'a str],
+    /// The sentences of LANGUAGE.md that decide the case.
+    spec: &'a str,
+}
+
+impl SpecCase<'_> {
+    /// Runs both; returns the engine's and the reference's actions after
+    /// checking the reference against `expected`.
+    fn run(&self) -> (Vec<Action>, Vec<Action>) {
+        let (ir, bytecode) = build(self.rules).expect("the rules check");
+        let events: Vec<Event> = self.events.iter().map(|l| parse_event(l)).collect();
+        let until = self.until.map(|u| parse_event(&format!("{u} c x")).time);
+        let reference = reference::run(&ir, &events, LATENESS_MS, until);
+        let engine = engine_run(&bytecode, &events, until).expect("no late events");
+        let mut want: Vec<String> = self.expected.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        let mut got: Vec<String> = reference.iter().map(short_action).collect();
+        got.sort();
+        assert_eq!(got, want, "the reference does not follow the spec here");
+        (engine, reference)
+    }
+
+    fn assert_engine_agrees(&self) {
+        let (engine, reference) = self.run();
+        let (e, r) = (sorted_lines(&engine), sorted_lines(&reference));
+        assert!(
+            e == r,
+            "the engine disagrees with LANGUAGE.md:\n  {}\n{}{}",
+            self.spec,
+            describe(
+                self.rules,
+                &self.events.iter().map(|l| parse_event(l)).collect::<Vec<_>>(),
+                self.until.map(|u| parse_event(&format!("{u} c x")).time)
+            ),
+            diff(&r, &e)
+        );
+    }
+}
+
+/// A primary filter that fails with a type error must not hide the event
+/// from a look-back absence: the `b` happened.
+#[test]
+fn spec_type_error_in_primary_filter_does_not_hide_an_absence_event() {
+    SpecCase {
+        rules: "rule r:\n  when (a or b) where event.v > 1 and not b\n  then send sms \"hi {event.v}\"\n",
+        events: &["00:00 c0 b {\"v\": \"x\"}", "00:01 c0 a {\"v\": 2}"],
+        until: None,
+        expected: &[],
+        spec: "Absence: \"otherwise it looks back from the event that completed the primary, at t: F must not have happened ever\"; \
+               a type error fails \"the whole guard or filter\" closed, not the event.",
+    }
+    .assert_engine_agrees();
+}
+
+/// `key` on `first … for D` enters the action id like any other key.
+#[test]
+fn spec_key_of_a_first_wait_enters_the_action_id() {
+    let case = SpecCase {
+        rules: "rule r:\n  when first a for 1s\n  then send sms \"hi\"\n  key event.k\n",
+        events: &["00:00 c0 a {\"k\": \"p\"}"],
+        until: Some("00:01"),
+        expected: &["00:01 c0 r: hi"],
+        spec: "Action ids: \"a documented … hash of the rule name, the key and the event that completed the pattern\"; \
+               `key EXPR` applies to rules that wait (`for`), and `event` in `key` is the start event for `for`.",
+    };
+    let (engine, reference) = case.run();
+    let want = trig::runtime::ids::action_id(
+        "r",
+        "s:p",
+        &trig::runtime::ids::EventIdentity::Position {
+            customer: "c0",
+            name: "a",
+            time: BASE,
+            position: 0,
+        },
+    );
+    assert_eq!(reference[0].id, want, "the reference's id");
+    assert_eq!(engine.len(), 1);
+    assert_eq!(engine[0].id, want, "the engine's id is not keyed by `s:p`\n  {}", case.spec);
+}
+
+/// `inactive … and not F within D` looks back from the last event before
+/// the silence, not from the fire time.
+#[test]
+fn spec_inactive_look_back_is_anchored_at_the_last_event() {
+    SpecCase {
+        rules: "rule r:\n  when inactive for 10s and not b within 5s\n  then send sms \"hi\"\n",
+        events: &["00:00 c0 b", "00:03 c0 a"],
+        until: Some("00:13"),
+        expected: &[],
+        spec: "Absence: \"it looks back from the event that completed the primary, at t …: with `within D` in (t−D, t]\"; \
+               `event` for `inactive` is \"the last event before the silence\". Anchored at the fire time instead, \
+               `within D` can never see anything when D ≤ the silence.",
+    }
+    .assert_engine_agrees();
+}
+
+/// The last event before the silence is the completing event: by the
+/// letter it is not its own absence.
+#[test]
+fn spec_inactive_completing_event_is_not_its_own_absence() {
+    SpecCase {
+        rules: "rule r:\n  when inactive for 1s and not b\n  then send sms \"hi\"\n",
+        events: &["00:00 c0 b"],
+        until: Some("00:01"),
+        expected: &["00:01 c0 r: hi"],
+        spec: "Absence: \"an F with the same timestamp counts only if it arrived before that event\" \
+               (the event that completed the primary: for `inactive`, \"the last event before the silence\").",
+    }
+    .assert_engine_agrees();
 }

@@ -4,7 +4,9 @@
 //! limits, caps, goals) is in `fire.rs`.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use crate::compile::instr::Op;
@@ -78,7 +80,7 @@ impl Ord for Buffered {
 
 pub struct Engine {
     pub(crate) prog: Arc<Program>,
-    pub(crate) customers: HashMap<Arc<str>, Customer>,
+    pub(crate) customers: FxHashMap<Arc<str>, Customer>,
     buffer: BinaryHeap<Reverse<Buffered>>,
     timers: BinaryHeap<Reverse<Timer>>,
     max_seen: Option<i64>,
@@ -102,7 +104,7 @@ impl Engine {
         let stats = Stats::new(&prog);
         Engine {
             prog,
-            customers: HashMap::new(),
+            customers: FxHashMap::default(),
             buffer: BinaryHeap::new(),
             timers: BinaryHeap::new(),
             max_seen: None,
