@@ -9,6 +9,7 @@
 //! docs/runtime.md ("Inputs") describes the formats for users.
 
 mod csv;
+mod fast;
 mod json;
 mod map;
 mod time;
@@ -88,7 +89,7 @@ impl std::error::Error for DecodeError {}
 
 #[derive(Debug)]
 enum Format {
-    Json(json::JsonMode, Option<FieldMap>),
+    Json(json::JsonMode, Option<FieldMap>, fast::Interner),
     Csv(csv::CsvDecoder),
 }
 
@@ -115,9 +116,9 @@ impl Decoder {
         let format = match format {
             InputFormat::Csv => Format::Csv(csv::CsvDecoder::new(map, tab)),
             InputFormat::Auto if csv_name => Format::Csv(csv::CsvDecoder::new(map, tab)),
-            InputFormat::Auto => Format::Json(json::JsonMode::Auto, map),
-            InputFormat::Ndjson => Format::Json(json::JsonMode::Generic, map),
-            InputFormat::Segment => Format::Json(json::JsonMode::Segment, map),
+            InputFormat::Auto => Format::Json(json::JsonMode::Auto, map, Default::default()),
+            InputFormat::Ndjson => Format::Json(json::JsonMode::Generic, map, Default::default()),
+            InputFormat::Segment => Format::Json(json::JsonMode::Segment, map, Default::default()),
         };
         Decoder {
             format,
@@ -147,8 +148,14 @@ impl Decoder {
         })?;
         match &mut self.format {
             Format::Csv(csv) => csv.decode(text),
-            Format::Json(_, _) if text.trim().is_empty() => Ok(None),
-            Format::Json(mode, map) => json::decode_json(text, *mode, map.as_ref()).map(Some),
+            Format::Json(..) if text.trim().is_empty() => Ok(None),
+            Format::Json(mode, None, names) if *mode != json::JsonMode::Segment => {
+                match fast::generic(text, names) {
+                    Some(ev) => Ok(Some(ev)),
+                    None => json::decode_json(text, *mode, None).map(Some),
+                }
+            }
+            Format::Json(mode, map, _) => json::decode_json(text, *mode, map.as_ref()).map(Some),
         }
     }
 
@@ -157,7 +164,7 @@ impl Decoder {
     pub fn finish(&mut self) -> Result<(), DecodeError> {
         match &mut self.format {
             Format::Csv(csv) => csv.finish(),
-            Format::Json(_, _) => Ok(()),
+            Format::Json(..) => Ok(()),
         }
     }
 

@@ -69,7 +69,8 @@
 //!   customer's same-timestamp events.
 //! - `and`/`or` short-circuit; `not`/`and`/`or`, filters and guards read
 //!   null as false; any other non-boolean is a type error. Comparisons with
-//!   null are false except `==`/`!=`; `in`, `not in`, `contains`, `not
+//!   null are false except `==`/`!=`, which compare null as a value (`null
+//!   == null` is true, `null != "p"` is true); `in`, `not in`, `contains`, `not
 //!   contains`, `starts with` with a null side are false; arithmetic with
 //!   null is null; division by zero is null; mismatched types are type
 //!   errors.
