@@ -303,8 +303,9 @@ impl Engine {
         }
     }
 
-    /// Runs one expression instruction of a handler; `None` ends the
-    /// handler (a type error, counted: the filter fails closed).
+    /// Runs one expression instruction of a handler and returns the next
+    /// instruction; a type error (counted) skips the rest of the filter's
+    /// section.
     fn expression(&mut self, prog: &Program, rule: u32, pc: u32, ev: &Arc<Ev>, profile: &Value) -> Option<u32> {
         let ctx = Ctx {
             candidate: Some(&ev.event),
@@ -317,7 +318,16 @@ impl Engine {
             Ok(Flow::Return(_)) => None,
             Err(f) => {
                 self.fault(rule, &f);
-                None
+                // Fail closed: the filter is false. Its section ends where
+                // its `JumpIfFalse` goes; later sections (look-back records,
+                // goals) still see the event.
+                self.vm.clear();
+                prog.code[pc as usize..]
+                    .iter()
+                    .find_map(|op| match op {
+                        Op::JumpIfFalse(t) => Some(*t),
+                        _ => None,
+                    })
             }
         }
     }
@@ -445,7 +455,8 @@ impl Engine {
                     return;
                 }
                 state.first_seen = true;
-                self.matched(r, Match { bindings, key: Value::Null }, now, sink);
+                let Ok(key) = self.key(r, &bindings, &profile, now) else { return };
+                self.matched(r, Match { bindings, key }, now, sink);
             }
             Op::Count(_) => {
                 let Kind::Count { times, within_ms } = meta.kind else { return };
@@ -541,28 +552,34 @@ impl Engine {
         self.fire(r, m, now, sink);
     }
 
-    /// The first look-back absence that happened before this match.
+    /// The first look-back absence that happened before this match: in
+    /// the window that ends at the completing event (for `inactive`, the
+    /// last event before the silence), and before it in arrival order.
     fn absence_seen(&mut self, r: u32, m: &Match, now: i64) -> Option<usize> {
         let prog = self.prog.clone();
         let meta = &prog.rules[r as usize];
-        let cid = m.completing()?.event.customer.clone();
+        let completing = m.completing()?.clone();
+        let at = (completing.event.time, completing.position);
+        let cid = completing.event.customer.clone();
         let profile = self.profile(&cid);
         for (i, a) in meta.absences.iter().enumerate() {
             let AbsenceMode::LookBack { within_ms } = a.mode else { continue };
-            let floor = within_ms.map(|w| now.saturating_sub(w));
-            let in_window = |t: i64| floor.is_none_or(|f| t > f);
+            let floor = within_ms.map(|w| at.0.saturating_sub(w));
+            let counts = |t: (i64, u32)| t < at && floor.is_none_or(|f| t.0 > f);
             let seen = self
                 .customers
                 .get(&cid)
                 .and_then(|c| c.rule_ref(r))
-                .and_then(|s| s.extra_ref()).and_then(|s| s.seen.get(i))
+                .and_then(|s| s.extra_ref())
+                .and_then(|s| s.seen.get(i))
                 .cloned();
             let hit = match seen {
                 None => false,
-                Some(Seen::Latest(t)) => t.is_some_and(in_window),
+                // The latest F before the completing event decides.
+                Some(Seen::Latest(times)) => times.iter().rev().flatten().find(|t| **t < at).is_some_and(|t| counts(*t)),
                 Some(Seen::Events(evs)) => {
                     let mut hit = false;
-                    for e in evs.iter().filter(|e| in_window(e.event.time)) {
+                    for e in evs.iter().filter(|e| counts((e.event.time, e.position))) {
                         let ok = match a.filter {
                             Some(f) => self.test(r, f, Some(e), &m.bindings, &profile, now),
                             None => Ok(true),
@@ -708,12 +725,12 @@ impl Engine {
             state.extra().seen = prog.rules[r as usize]
                 .absences
                 .iter()
-                .map(|a| if a.correlated { Seen::Events(Default::default()) } else { Seen::Latest(None) })
+                .map(|a| if a.correlated { Seen::Events(Default::default()) } else { Seen::Latest([None, None]) })
                 .collect();
         }
         let mut dropped = false;
         match &mut state.extra().seen[a as usize] {
-            Seen::Latest(t) => *t = Some(now),
+            Seen::Latest(times) => *times = [times[1], Some((now, ev.position))],
             Seen::Events(evs) => {
                 if let AbsenceMode::LookBack { within_ms: Some(w) } = abs.mode {
                     let floor = now.saturating_sub(w);

@@ -134,6 +134,8 @@ fn arith(op: BinOp, a: &Value, b: &Value) -> Result<Value, TypeError> {
         (BinOp::Sub, Dur(x), Dur(y)) => Dur(x.saturating_sub(*y)),
         (BinOp::Mul, Num(n), Dur(d)) | (BinOp::Mul, Dur(d), Num(n)) => Dur((*d as f64 * n) as i64),
         (BinOp::Div, Dur(_), Num(n)) if *n == 0.0 => Null,
+        (BinOp::Div, Dur(_), Dur(0)) => Null,
+        (BinOp::Div, Dur(x), Dur(y)) => Num(*x as f64 / *y as f64),
         (BinOp::Div, Dur(d), Num(n)) => Dur((*d as f64 / n) as i64),
         _ => return Err(mismatch(sym, a, b)),
     };

@@ -65,8 +65,11 @@ pub struct Counter {
 /// What a look-back absence remembers.
 #[derive(Debug, Clone)]
 pub enum Seen {
-    /// Uncorrelated: the latest matching time is all that matters.
-    Latest(Option<i64>),
+    /// Uncorrelated: the time and position of the two latest matches
+    /// (older first). Only the latest before the completing event matters,
+    /// and only an `inactive` rule's completing event (the last event) can
+    /// itself be the latest match, so two are enough.
+    Latest([Option<(i64, u32)>; 2]),
     /// Correlated: the events themselves, to test against each match.
     Events(VecDeque<Arc<Ev>>),
 }
