@@ -370,7 +370,12 @@ impl RuleChecker<'_, '_> {
                     self.err(Code::KeyNotAllowed, *span, "`key` only applies to rules that wait or count", "`key` picks one live instance per value for `for`/`followed by` rules and one count per value for `N times`; this rule fires on each event, so remove `key`");
                     return None;
                 }
-                rule.key = Some(self.typer.rendered(expr, scope)?);
+                let key = self.typer.rendered(expr, scope)?;
+                if matches!(primary, Primary::Sequence { .. }) && reads_binding(&key, 1) {
+                    self.err(Code::KeyReadsLaterEvent, *span, "this `key` reads the `followed by` event, which is not known when the sequence starts", "a sequence is kept per key from its first event: name that event with `as` and key on it, e.g. `when cart.abandoned as cart followed by … key cart.cart_id`");
+                    return None;
+                }
+                rule.key = Some(key);
             }
             RuleOption::Limit { count, per, .. } => {
                 if count.value == 0 {
@@ -484,4 +489,16 @@ pub fn canonical_text(src: &str, span: Span) -> String {
         .map(|t| t.text(text))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether an expression reads the event bound at `index`.
+fn reads_binding(e: &ir::TExpr, index: u8) -> bool {
+    use ir::TExprKind as K;
+    match &e.kind {
+        K::Load { source, .. } => *source == ir::Source::Binding(index),
+        K::Const(_) => false,
+        K::List(items) => items.iter().any(|i| reads_binding(i, index)),
+        K::Not(x) | K::Neg(x) => reads_binding(x, index),
+        K::Binary(_, a, b) => reads_binding(a, index) || reads_binding(b, index),
+    }
 }

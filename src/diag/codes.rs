@@ -69,6 +69,7 @@ codes! {
     DuplicateOption = 208, "duplicate-option", Error, "An option is given twice in one rule.";
     QuietWithoutTimezone = 209, "quiet-without-timezone", Warning, "Quiet hours with no time zone fall back to sending without deferral.";
     InvalidInactive = 210, "invalid-inactive", Error, "`inactive for D` takes no other modifiers.";
+    KeyReadsLaterEvent = 211, "key-reads-later-event", Error, "The `key` of a `followed by` rule reads the second event, which is not known when the sequence starts.";
     // Channels and templates: T03xx
     UnknownTemplate = 301, "unknown-template", Error, "The template is not in the catalog for this channel.";
     TemplateNotApproved = 302, "template-not-approved", Error, "The template is not approved in the language used.";

@@ -1,0 +1,4 @@
+//! `trig run` through the built binary.
+
+#[test]
+fn placeholder() {}
