@@ -378,7 +378,8 @@ impl Engine {
         }
     }
 
-    /// Evaluates a function with the given bindings for `customer`.
+    /// Evaluates a function with the given bindings for `customer`; a
+    /// type error is counted and is `Err`.
     pub(crate) fn eval(
         &mut self,
         rule: u32,
@@ -389,19 +390,12 @@ impl Engine {
         now: i64,
     ) -> Result<Value, ()> {
         let prog = self.prog.clone();
-        let ctx = Ctx {
-            candidate: candidate.map(|e| &e.event),
-            bindings: [
-                bindings[0].as_deref().map(|e| &e.event),
-                bindings[1].as_deref().map(|e| &e.event),
-            ],
-            customer,
-            now,
-        };
+        let ctx = context(candidate, bindings, customer, now);
         self.vm.call(&prog, f, &ctx).map_err(|e| self.fault(rule, &e))
     }
 
-    /// Evaluates a condition function; a type error counts and is `Err`.
+    /// Evaluates a condition function (null is false); a type error is
+    /// counted and is `Err`.
     pub(crate) fn test(
         &mut self,
         rule: u32,
@@ -411,21 +405,9 @@ impl Engine {
         customer: &Value,
         now: i64,
     ) -> Result<bool, ()> {
-        match self.eval(rule, f, candidate, bindings, customer, now)? {
-            Value::Bool(b) => Ok(b),
-            Value::Null => Ok(false),
-            other => {
-                let pc = self.prog.funcs[f as usize].start;
-                self.fault(
-                    rule,
-                    &Fault {
-                        pc,
-                        message: format!("expected true or false, found a {}", other.type_name()),
-                    },
-                );
-                Err(())
-            }
-        }
+        let prog = self.prog.clone();
+        let ctx = context(candidate, bindings, customer, now);
+        self.vm.test(&prog, f, &ctx).map_err(|e| self.fault(rule, &e))
     }
 
     fn key(&mut self, rule: u32, bindings: &Bindings, customer: &Value, now: i64) -> Result<Value, ()> {
@@ -798,6 +780,19 @@ impl Engine {
                 self.send_deferred(rule, d, sink);
             }
         }
+    }
+}
+
+/// What a function sees: the candidate, the bound events, the profile.
+fn context<'a>(candidate: Option<&'a Ev>, bindings: &'a Bindings, customer: &'a Value, now: i64) -> Ctx<'a> {
+    Ctx {
+        candidate: candidate.map(|e| &e.event),
+        bindings: [
+            bindings[0].as_deref().map(|e| &e.event),
+            bindings[1].as_deref().map(|e| &e.event),
+        ],
+        customer,
+        now,
     }
 }
 
