@@ -20,7 +20,9 @@ fn every_scenario_gives_its_expected_actions() {
         // `SCENARIO=quiet cargo test --test scenarios` runs only the files
         // whose name contains `quiet`.
         .filter(|p| match std::env::var("SCENARIO") {
-            Ok(only) => p.file_name().is_some_and(|n| n.to_string_lossy().contains(&only)),
+            Ok(only) => p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(&only)),
             Err(_) => true,
         })
         .collect();
@@ -29,7 +31,11 @@ fn every_scenario_gives_its_expected_actions() {
     let mut failures = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).expect("readable scenario");
-        let name = f.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = f
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let s = match Scenario::parse(&text) {
             Ok(s) => s,
             Err(e) => {

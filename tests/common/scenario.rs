@@ -33,26 +33,27 @@ impl Scenario {
         let mut s = Scenario::default();
         let mut section = String::new();
         let mut body: Vec<String> = Vec::new();
-        let flush = |s: &mut Scenario, section: &str, body: &mut Vec<String>| -> Result<(), String> {
-            let lines: Vec<String> = std::mem::take(body);
-            let content = || {
-                lines
-                    .iter()
-                    .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-                    .map(|l| l.trim().to_string())
-                    .collect::<Vec<_>>()
+        let flush =
+            |s: &mut Scenario, section: &str, body: &mut Vec<String>| -> Result<(), String> {
+                let lines: Vec<String> = std::mem::take(body);
+                let content = || {
+                    lines
+                        .iter()
+                        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                        .map(|l| l.trim().to_string())
+                        .collect::<Vec<_>>()
+                };
+                match section {
+                    "" => {}
+                    "rules" => s.rules = lines.join("\n"),
+                    "config" => s.config = Some(lines.join("\n")),
+                    "events" => s.events = content(),
+                    "actions" => s.actions = content(),
+                    "suppressed" => s.suppressed = Some(content()),
+                    other => return Err(format!("unknown section `== {other}`")),
+                }
+                Ok(())
             };
-            match section {
-                "" => {}
-                "rules" => s.rules = lines.join("\n"),
-                "config" => s.config = Some(lines.join("\n")),
-                "events" => s.events = content(),
-                "actions" => s.actions = content(),
-                "suppressed" => s.suppressed = Some(content()),
-                other => return Err(format!("unknown section `== {other}`")),
-            }
-            Ok(())
-        };
         for line in text.lines() {
             if let Some(head) = line.strip_prefix("== ") {
                 flush(&mut s, &section, &mut body)?;
@@ -114,7 +115,9 @@ fn value(v: serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Value::Bool(b),
         serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(f64::NAN)),
         serde_json::Value::String(s) => Value::str(&s),
-        serde_json::Value::Array(a) => Value::List(Arc::from(a.into_iter().map(value).collect::<Vec<_>>())),
+        serde_json::Value::Array(a) => {
+            Value::List(Arc::from(a.into_iter().map(value).collect::<Vec<_>>()))
+        }
         serde_json::Value::Object(m) => Value::Object(Arc::from(
             m.into_iter()
                 .map(|(k, v)| (Arc::from(k.as_str()), value(v)))
@@ -130,7 +133,11 @@ pub fn time(t: &str) -> Result<i64, String> {
 }
 
 /// Compiles rules with a project file (paths relative to `dir`).
-pub fn compile(rules: &str, config: Option<&str>, dir: &Path) -> Result<trig::compile::Program, String> {
+pub fn compile(
+    rules: &str,
+    config: Option<&str>,
+    dir: &Path,
+) -> Result<trig::compile::Program, String> {
     let mut ws = Workspace::new();
     let config = config.unwrap_or(DEFAULT_CONFIG);
     ws.load_config("trig.toml", config);
@@ -154,13 +161,24 @@ pub fn compile(rules: &str, config: Option<&str>, dir: &Path) -> Result<trig::co
         .map(|d| format!("{} {}", d.code.id(), d.message))
         .collect();
     if !errors.is_empty() {
-        return Err(format!("the rules do not check:\n  {}", errors.join("\n  ")));
+        return Err(format!(
+            "the rules do not check:\n  {}",
+            errors.join("\n  ")
+        ));
     }
-    Ok(trig::compile::compile(&checked.program, &checked.config, &checked.sources))
+    Ok(trig::compile::compile(
+        &checked.program,
+        &checked.config,
+        &checked.sources,
+    ))
 }
 
 /// Runs events through a compiled program.
-pub fn run(p: trig::compile::Program, events: Vec<Event>, until: Option<i64>) -> Result<Collect, String> {
+pub fn run(
+    p: trig::compile::Program,
+    events: Vec<Event>,
+    until: Option<i64>,
+) -> Result<Collect, String> {
     let mut engine = Engine::new(Arc::new(p));
     let mut out = Collect::default();
     for e in events {
@@ -172,13 +190,27 @@ pub fn run(p: trig::compile::Program, events: Vec<Event>, until: Option<i64>) ->
 
 pub fn check(s: &Scenario, dir: &Path) -> Result<(), String> {
     let prog = compile(&s.rules, s.config.as_deref(), dir)?;
-    let events = s.events.iter().map(|l| event_line(l)).collect::<Result<Vec<_>, _>>()?;
+    let events = s
+        .events
+        .iter()
+        .map(|l| event_line(l))
+        .collect::<Result<Vec<_>, _>>()?;
     let until = s.until.as_deref().map(time).transpose()?;
     let out = run(prog, events, until)?;
     let mut problems = Vec::new();
-    compare("actions", &s.actions, out.actions.iter().map(action_line).collect(), &mut problems);
+    compare(
+        "actions",
+        &s.actions,
+        out.actions.iter().map(action_line).collect(),
+        &mut problems,
+    );
     if let Some(expected) = &s.suppressed {
-        compare("suppressed", expected, out.notices.iter().map(notice_line).collect(), &mut problems);
+        compare(
+            "suppressed",
+            expected,
+            out.notices.iter().map(notice_line).collect(),
+            &mut problems,
+        );
     }
     if problems.is_empty() {
         Ok(())
@@ -209,7 +241,11 @@ fn indent(lines: &[String]) -> String {
     if lines.is_empty() {
         return "    (none)".into();
     }
-    lines.iter().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    lines
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `2024-01-01T12:00:00Z`, with milliseconds only when there are some.
@@ -241,7 +277,8 @@ pub fn action_line(a: &Action) -> String {
                     }
                 }
                 StepParams::Named { values, header } => {
-                    let v: Vec<String> = values.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
+                    let v: Vec<String> =
+                        values.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
                     out.push_str(&format!(" with ({})", v.join(", ")));
                     if let Some(h) = header {
                         out.push_str(&format!(" header {h:?}"));
@@ -251,7 +288,13 @@ pub fn action_line(a: &Action) -> String {
             out
         })
         .collect();
-    let mut line = format!("{} {} {}: {}", short_time(a.send_at), a.customer, a.rule, steps.join(" | "));
+    let mut line = format!(
+        "{} {} {}: {}",
+        short_time(a.send_at),
+        a.customer,
+        a.rule,
+        steps.join(" | ")
+    );
     if a.fired_at != a.send_at {
         line.push_str(&format!(" (fired {})", short_time(a.fired_at)));
     }
