@@ -227,7 +227,7 @@ fn deeply_nested_props_are_an_error_not_a_crash() {
     );
     let reason = err("auto", None, &line);
     assert!(
-        reason.starts_with("line is not valid JSON: nested more than 128 levels deep"),
+        reason.starts_with("line is not valid JSON: nested 128 levels deep or more"),
         "{reason}"
     );
     let arrays = format!(
@@ -235,7 +235,7 @@ fn deeply_nested_props_are_an_error_not_a_crash() {
         "[".repeat(depth),
         "]".repeat(depth)
     );
-    assert!(err("auto", None, &arrays).contains("nested more than 128 levels deep"));
+    assert!(err("auto", None, &arrays).contains("nested 128 levels deep or more"));
 }
 
 #[test]

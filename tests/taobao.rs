@@ -126,8 +126,9 @@ fn carts_without_buy(rows: &[Row]) -> BTreeSet<(String, i64)> {
 }
 
 /// `pv 3 times within 30m`: fires on a view when the views in
-/// (t − 30m, t] number exactly 3 and had been fewer than 3 just before
-/// (recounted from scratch for every view).
+/// (t − 30m, t] number exactly 3 and had been fewer than 3 at some instant
+/// since the last match — the lowest point is just before t, when the
+/// window still holds [t − 30m, t) (recounted from scratch for every view).
 fn three_views(rows: &[Row]) -> BTreeSet<(String, i64)> {
     let window = 30 * 60_000;
     let mut out = BTreeSet::new();
@@ -135,11 +136,14 @@ fn three_views(rows: &[Row]) -> BTreeSet<(String, i64)> {
         let views: Vec<i64> = evs.iter().filter(|e| e.behavior == "pv").map(|e| e.time).collect();
         let mut armed = true;
         for (i, &t) in views.iter().enumerate() {
-            let before = views[..i].iter().filter(|&&s| s > t - window).count();
+            // Just before t the window still holds a view at exactly
+            // t − 30m (it leaves as this one enters).
+            let before = views[..i].iter().filter(|&&s| s >= t - window).count();
             if before < 3 {
                 armed = true;
             }
-            if before + 1 == 3 && armed {
+            let inside = views[..i].iter().filter(|&&s| s > t - window).count();
+            if inside + 1 == 3 && armed {
                 out.insert((user.to_string(), t));
                 armed = false;
             }

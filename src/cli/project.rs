@@ -133,8 +133,12 @@ pub fn compile_or_load(
     paths: &[PathBuf],
     config: Option<&Path>,
 ) -> Result<Option<trig::compile::Program>, String> {
+    let is_trigc = |p: &PathBuf| p.extension().is_some_and(|e| e == "trigc");
+    if paths.len() > 1 && paths.iter().any(is_trigc) {
+        return Err("a compiled .trigc file runs on its own: give one .trigc file, or .trig files and folders".into());
+    }
     if let [one] = paths {
-        if one.extension().is_some_and(|e| e == "trigc") {
+        if is_trigc(one) {
             let bytes = std::fs::read(one).map_err(|e| format!("{}: {e}", one.display()))?;
             return trig::compile::file::decode(&bytes)
                 .map(Some)

@@ -157,6 +157,11 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         .as_deref()
         .map(|u| parse_time_str(u).map_err(|e| format!("--until: {e}")))
         .transpose()?;
+    // Every event file must open before anything runs: a typo in the
+    // second file should not leave half a run's actions behind.
+    for name in a.events.iter().filter(|n| *n != "-") {
+        File::open(name).map_err(|e| format!("{name}: {e}"))?;
+    }
     let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths.clone() };
     let Some(program) = project::compile_or_load(&paths, a.config.as_deref())? else {
         return Ok(EXIT_PROBLEMS);
@@ -220,8 +225,10 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
             }
             progress.tick(engine.stats().events, started);
         }
+        let open = decoder.open_record().map(str::to_string);
         if let Err(e) = decoder.finish() {
-            out.dead_letter(name, lineno, &e.to_string(), b"");
+            let raw = open.unwrap_or_default();
+            out.dead_letter(name, lineno, &e.to_string(), raw.as_bytes());
         }
     }
     progress.clear();

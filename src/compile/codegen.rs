@@ -235,6 +235,15 @@ impl Gen {
             self.patch(at);
             return;
         }
+        if matches!(op, BinaryOp::Eq | BinaryOp::Ne) && (is_null(a) || is_null(b)) {
+            // The null tests: every other comparison with null is false.
+            self.expr(if is_null(a) { b } else { a });
+            self.emit(Op::IsNull, loc);
+            if op == BinaryOp::Ne {
+                self.emit(Op::Not, loc);
+            }
+            return;
+        }
         self.expr(a);
         self.expr(b);
         self.emit(Op::Bin(binop(op)), loc);
@@ -515,6 +524,10 @@ fn reads_bindings(e: &TExpr) -> bool {
         TExprKind::Not(x) | TExprKind::Neg(x) => reads_bindings(x),
         TExprKind::Binary(_, a, b) => reads_bindings(a) || reads_bindings(b),
     }
+}
+
+fn is_null(e: &TExpr) -> bool {
+    matches!(e.kind, TExprKind::Const(ir::Const::Null))
 }
 
 fn konst(c: &ir::Const) -> Const {

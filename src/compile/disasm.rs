@@ -472,6 +472,7 @@ impl Disasm<'_> {
             Op::Now
             | Op::Not
             | Op::Neg
+            | Op::IsNull
             | Op::Bin(_)
             | Op::Truthy
             | Op::Pop

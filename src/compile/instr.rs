@@ -61,6 +61,8 @@ pub enum Op {
     Now,
     Not,
     Neg,
+    /// `x == null`: whether the top is null (`!= null` adds `Not`).
+    IsNull,
     Bin(BinOp),
     /// Pop n values, push them as a list (in order).
     List(u16),
@@ -123,7 +125,7 @@ impl Op {
     pub fn stack_effect(self) -> (u32, u32) {
         match self {
             Op::Const(_) | Op::Load(..) | Op::Now => (0, 1),
-            Op::Not | Op::Neg | Op::Truthy => (1, 1),
+            Op::Not | Op::Neg | Op::Truthy | Op::IsNull => (1, 1),
             Op::Bin(_) => (2, 1),
             Op::List(n) => (u32::from(n), 1),
             Op::Pop | Op::JumpIfFalse(_) => (1, 0),

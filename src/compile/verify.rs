@@ -676,6 +676,7 @@ pub(crate) fn mnemonic(op: Op) -> &'static str {
         Op::Now => "now",
         Op::Not => "not",
         Op::Neg => "neg",
+        Op::IsNull => "is_null",
         Op::Bin(b) => match b {
             Eq => "eq",
             Ne => "ne",

@@ -195,6 +195,11 @@ impl CsvDecoder {
     }
 
     /// The end of the input: an error when a quoted field was left open.
+    /// The text of a record still open inside a quoted field.
+    pub(crate) fn open_record(&self) -> Option<&str> {
+        self.pending.as_ref().map(|p| p.text.as_str())
+    }
+
     pub(crate) fn finish(&mut self) -> Result<(), DecodeError> {
         match self.pending.take() {
             None => Ok(()),

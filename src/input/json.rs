@@ -68,7 +68,7 @@ fn json_error(e: &serde_json::Error) -> DecodeError {
         format!("column {}", e.column())
     };
     let reason = if msg.starts_with("recursion limit exceeded") {
-        format!("line is not valid JSON: nested more than 128 levels deep ({at})")
+        format!("line is not valid JSON: nested 128 levels deep or more ({at})")
     } else if e.is_eof() {
         "line is not valid JSON: it stops in the middle (an unclosed `{`, `[` or string?)"
             .to_string()
@@ -501,7 +501,7 @@ mod tests {
             "}".repeat(depth)
         );
         let err = auto(&line).unwrap_err();
-        assert!(err.contains("nested more than 128 levels"), "{err}");
+        assert!(err.contains("nested 128 levels deep or more"), "{err}");
         // Just under the limit is fine.
         let ok = format!(
             r#"{{"customer":"c","event":"x","time":0,"props":{}1{}}}"#,

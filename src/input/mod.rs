@@ -168,6 +168,15 @@ impl Decoder {
         }
     }
 
+    /// The raw text of a CSV record still open inside a quoted field (what
+    /// [`Decoder::finish`] reports as lost), for the dead letter.
+    pub fn open_record(&self) -> Option<&str> {
+        match &self.format {
+            Format::Csv(csv) => csv.open_record(),
+            Format::Json(..) => None,
+        }
+    }
+
     /// Whether this decoder reads CSV (after auto-detection).
     pub fn is_csv(&self) -> bool {
         matches!(self.format, Format::Csv(_))

@@ -484,18 +484,22 @@ impl Engine {
         };
         let c = &mut state.counters[i];
         let floor = now.saturating_sub(within);
-        while c.times.front().is_some_and(|&t| t <= floor) {
+        // Keep events at exactly t − D: they left the window only at this
+        // instant, as the new event entered it.
+        while c.times.front().is_some_and(|&t| t < floor) {
             c.times.pop_front();
         }
-        let before = c.times.len();
-        if before < times as usize {
+        // The count just before now, the lowest since the previous match:
+        // events in [t − D, t]. Below N means it fell below N and re-arms.
+        if c.times.len() < times as usize {
             c.armed = true;
         }
+        let inside = c.times.iter().filter(|&&t| t > floor).count();
         c.times.push_back(now);
         while c.times.len() > times as usize {
             c.times.pop_front();
         }
-        let hit = before + 1 == times as usize && c.armed;
+        let hit = inside + 1 == times as usize && c.armed;
         if hit {
             c.armed = false;
         }

@@ -1,8 +1,9 @@
 //! Firing: what happens once a pattern completed. Order at fire time, as
-//! LANGUAGE.md fixes it: guards → (quiet hours may defer; guards are
-//! checked again at send time) → eligibility and cascade steps → holdout →
-//! limits and caps, which are decided together for all sends due for one
-//! customer at one instant (higher priority first, then rule name).
+//! LANGUAGE.md fixes it: guards → eligibility and cascade steps → (quiet
+//! hours may defer: at send time guards and eligibility are checked again)
+//! → holdout → limits and caps, which are decided together for all sends
+//! due for one customer at one instant (higher priority first, then rule
+//! name).
 
 use std::sync::Arc;
 
@@ -39,31 +40,38 @@ impl Engine {
         if !self.guards_hold(r, &m, at, sink) {
             return;
         }
-        if let Some(send_at) = self.quiet_until(r, &m, at) {
-            let id = self.new_id();
-            let cid = customer_of(&m);
-            let d = Deferred {
-                id,
-                m,
-                fired_at: at,
-                send_at,
-            };
-            self.stats.rules[r as usize].deferred += 1;
-            self.notice(r, &d.m, at, NoticeKind::Deferred { until: send_at }, "quiet hours".into(), sink);
-            self.note(&cid, at, r, || format!("quiet hours: send deferred to {}", super::time::format_rfc3339(send_at)));
-            if let Some(c) = self.customers.get_mut(&cid) {
-                c.rule(r).extra().deferred.push(d);
-            }
-            self.arm(send_at, TimerKind::Deferred { rule: r, id }, &cid);
+        let Some(steps) = self.usable_steps(r, &m, at, sink) else {
             return;
+        };
+        let Some(send_at) = self.quiet_until(r, &m, at) else {
+            self.due_send(r, m, at, at, steps);
+            return;
+        };
+        let id = self.new_id();
+        let cid = customer_of(&m);
+        let d = Deferred {
+            id,
+            m,
+            fired_at: at,
+            send_at,
+        };
+        self.stats.rules[r as usize].deferred += 1;
+        self.notice(r, &d.m, at, NoticeKind::Deferred { until: send_at }, "quiet hours".into(), sink);
+        self.note(&cid, at, r, || format!("quiet hours: send deferred to {}", super::time::format_rfc3339(send_at)));
+        if let Some(c) = self.customers.get_mut(&cid) {
+            c.rule(r).extra().deferred.push(d);
         }
-        self.due_send(r, m, at, at, sink);
+        self.arm(send_at, TimerKind::Deferred { rule: r, id }, &cid);
     }
 
-    /// A deferred send's time came: guards again, then on as usual.
+    /// A deferred send's time came: guards and eligibility again, against
+    /// the profile then, and the steps are rendered then.
     pub(crate) fn send_deferred(&mut self, r: u32, d: Deferred, sink: &mut dyn Sink) {
-        if self.guards_hold(r, &d.m, d.send_at, sink) {
-            self.due_send(r, d.m, d.fired_at, d.send_at, sink);
+        if !self.guards_hold(r, &d.m, d.send_at, sink) {
+            return;
+        }
+        if let Some(steps) = self.usable_steps(r, &d.m, d.send_at, sink) {
+            self.due_send(r, d.m, d.fired_at, d.send_at, steps);
         }
     }
 
@@ -113,27 +121,30 @@ impl Engine {
         deferral(at, q.start, q.end, tz)
     }
 
-    /// Eligibility, cascade steps and holdout; then the send waits for
-    /// limits and caps at its instant.
-    fn due_send(&mut self, r: u32, m: Match, fired_at: i64, send_at: i64, sink: &mut dyn Sink) {
+    /// The cascade steps this customer can receive now; none is a
+    /// suppression (`no_usable_step`, with why each step was dropped).
+    fn usable_steps(&mut self, r: u32, m: &Match, now: i64, sink: &mut dyn Sink) -> Option<Vec<ActionStep>> {
         let prog = self.prog.clone();
-        let meta = &prog.rules[r as usize];
-        let cid = customer_of(&m);
         let mut steps = Vec::new();
         let mut dropped = Vec::new();
-        for s in &meta.steps {
-            match self.step(r, s, &m, send_at) {
+        for s in &prog.rules[r as usize].steps {
+            match self.step(r, s, m, now) {
                 Ok(step) => steps.push(step),
                 Err(why) => dropped.push(format!("{}: {why}", s.channel())),
             }
         }
         if steps.is_empty() {
-            self.suppress(r, &m, send_at, Reason::NoUsableStep, dropped.join("; "), sink);
-            return;
+            self.suppress(r, m, now, Reason::NoUsableStep, dropped.join("; "), sink);
+            return None;
         }
-        let held_out = meta
-            .holdout
-            .is_some_and(|bp| in_holdout(&meta.name, &cid, bp));
+        Some(steps)
+    }
+
+    /// Holdout; then the send waits for limits and caps at its instant.
+    fn due_send(&mut self, r: u32, m: Match, fired_at: i64, send_at: i64, steps: Vec<ActionStep>) {
+        let meta = &self.prog.rules[r as usize];
+        let cid = customer_of(&m);
+        let held_out = meta.holdout.is_some_and(|bp| in_holdout(&meta.name, &cid, bp));
         self.due.push(Due {
             customer: cid,
             rule: r,

@@ -43,7 +43,8 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
 
 /// Equality across types: numbers, strings, bools, times (a string read as
 /// a time when compared with one), durations, lists. Different types are
-/// an error; null equals only null.
+/// an error; null equals only null (list items; `==` itself never sees
+/// null, see `binary`).
 pub fn equal(a: &Value, b: &Value) -> Result<bool, TypeError> {
     Ok(match (a, b) {
         (Value::Null, Value::Null) => true,
@@ -149,6 +150,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, TypeError> {
         Ok(Value::Bool(order(sym, a, b)?.is_some_and(ok)))
     };
     match op {
+        // `x == null` / `x != null` compile to `IsNull`; any other
+        // comparison with a null value is false.
+        BinOp::Eq | BinOp::Ne if a.is_null() || b.is_null() => Ok(Value::Bool(false)),
         BinOp::Eq => Ok(Value::Bool(equal(a, b)?)),
         BinOp::Ne => Ok(Value::Bool(!equal(a, b)?)),
         BinOp::Lt => cmp("<", &|o| o == Less),
@@ -180,8 +184,10 @@ mod tests {
     fn null_comparisons_are_false_except_equality() {
         assert_eq!(binary(BinOp::Lt, &Value::Null, &Value::Num(1.0)), Ok(Value::Bool(false)));
         assert_eq!(binary(BinOp::Ge, &Value::Null, &Value::Num(1.0)), Ok(Value::Bool(false)));
-        assert_eq!(binary(BinOp::Eq, &Value::Null, &Value::Null), Ok(Value::Bool(true)));
-        assert_eq!(binary(BinOp::Ne, &Value::Null, &s("a")), Ok(Value::Bool(true)));
+        // `x != "a"` with x missing is false, like every comparison with
+        // null; only the `== null` / `!= null` tests (IsNull) see null.
+        assert_eq!(binary(BinOp::Eq, &Value::Null, &Value::Null), Ok(Value::Bool(false)));
+        assert_eq!(binary(BinOp::Ne, &Value::Null, &s("a")), Ok(Value::Bool(false)));
         assert_eq!(binary(BinOp::NotIn, &Value::Null, &Value::List(Arc::from(vec![s("a")]))), Ok(Value::Bool(false)));
         assert_eq!(binary(BinOp::Add, &Value::Null, &Value::Num(1.0)), Ok(Value::Null));
     }

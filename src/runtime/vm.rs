@@ -136,6 +136,10 @@ impl Vm {
                 };
                 self.push(v);
             }
+            Op::IsNull => {
+                let v = self.pop(pc)?;
+                self.push(Value::Bool(v.is_null()));
+            }
             Op::Bin(b) => {
                 let y = self.pop(pc)?;
                 let x = self.pop(pc)?;

@@ -51,7 +51,8 @@
 //! - A count's "fallen below N" is checked when the next matching event of
 //!   the same key arrives: between two such events the count can only
 //!   shrink, so its minimum over the gap is the count just before the new
-//!   event (same-timestamp events that arrived earlier included).
+//!   event: events in [t − D, t] that arrived earlier (one at exactly t − D
+//!   leaves only as the new one enters, so the count never dips).
 //! - Look-back absence for `inactive`: "it looks back from the event that
 //!   completed the primary, at t": the completing event is the last
 //!   activity before the silence, so the window is (t_last − D, t_last] and
@@ -69,8 +70,9 @@
 //!   customer's same-timestamp events.
 //! - `and`/`or` short-circuit; `not`/`and`/`or`, filters and guards read
 //!   null as false; any other non-boolean is a type error. Comparisons with
-//!   null are false except `==`/`!=`, which compare null as a value (`null
-//!   == null` is true, `null != "p"` is true); `in`, `not in`, `contains`, `not
+//!   null are false except the tests `== null` / `!= null` against the null
+//!   literal (`x == "p"` and `x != "p"` are both false when x is null, and
+//!   two null values are not equal); `in`, `not in`, `contains`, `not
 //!   contains`, `starts with` with a null side are false; arithmetic with
 //!   null is null; division by zero is null; mismatched types are type
 //!   errors.
@@ -451,12 +453,17 @@ impl<'a> Customer<'a> {
                 };
                 let c = &mut st.counters[c];
                 let floor = t - *within_ms as i64;
-                let before = c.times.iter().filter(|&&x| x > floor && x <= t).count();
+                // The count just before t is over [t − D, t): an event at
+                // exactly t − D leaves as the new one enters, so the count
+                // does not dip (same-timestamp events that arrived earlier
+                // are in it).
+                let before = c.times.iter().filter(|&&x| x >= floor && x <= t).count();
                 if before < *times as usize {
                     c.armed = true;
                 }
+                let inside = c.times.iter().filter(|&&x| x > floor && x <= t).count();
                 c.times.push(t);
-                let hit = before + 1 == *times as usize && c.armed;
+                let hit = inside + 1 == *times as usize && c.armed;
                 if hit {
                     c.armed = false;
                     self.matched(r, start, k, kt, t, out);
@@ -783,6 +790,13 @@ fn eval(e: &TExpr, env: &Env) -> R<Value> {
             Value::Dur(d) => Value::Dur(-d),
             other => return Err(TypeError(format!("`-` on a {}", kind(&other)))),
         },
+        TExprKind::Binary(op @ (BinaryOp::Eq | BinaryOp::Ne), a, b)
+            if is_null_literal(a) || is_null_literal(b) =>
+        {
+            let other = if is_null_literal(a) { b } else { a };
+            let null = eval(other, env)?.is_null();
+            Value::Bool(null == (*op == BinaryOp::Eq))
+        }
         TExprKind::Binary(op, a, b) => match op {
             BinaryOp::And => Value::Bool(condition(a, env)? && condition(b, env)?),
             BinaryOp::Or => Value::Bool(condition(a, env)? || condition(b, env)?),
@@ -806,6 +820,10 @@ fn eval(e: &TExpr, env: &Env) -> R<Value> {
             }
         },
     })
+}
+
+fn is_null_literal(e: &TExpr) -> bool {
+    matches!(e.kind, TExprKind::Const(trig::check::ir::Const::Null))
 }
 
 /// A string read as a timestamp (RFC 3339 or `YYYY-MM-DD`), as LANGUAGE.md
@@ -894,6 +912,7 @@ fn binary(op: BinaryOp, a: &Value, b: &Value) -> R<Value> {
     use BinaryOp::*;
     let cmp = |sym: &str, want: fn(Ordering) -> bool| -> R<Value> { Ok(Value::Bool(compare(a, b, sym)?.is_some_and(want))) };
     match op {
+        Eq | Ne if a.is_null() || b.is_null() => Ok(Value::Bool(false)),
         Eq => Ok(Value::Bool(same(a, b)?)),
         Ne => Ok(Value::Bool(!same(a, b)?)),
         Lt => cmp("<", |o| o == Ordering::Less),
