@@ -8,6 +8,6 @@ pub mod check;
 pub mod compile;
 pub mod diag;
 pub mod fmt;
-pub mod syntax;
 pub mod input;
 pub mod runtime;
+pub mod syntax;

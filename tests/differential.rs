@@ -94,11 +94,17 @@ fn build(rules: &str) -> Result<(trig::check::ir::Program, trig::compile::Progra
     Ok((checked.program, compiled))
 }
 
-fn engine_run(p: &trig::compile::Program, arrivals: &[Event], until: Option<i64>) -> Result<Vec<Action>, String> {
+fn engine_run(
+    p: &trig::compile::Program,
+    arrivals: &[Event],
+    until: Option<i64>,
+) -> Result<Vec<Action>, String> {
     let mut engine = Engine::new(Arc::new(p.clone()));
     let mut out = Collect::default();
     for e in arrivals {
-        engine.push(e.clone(), &mut out).map_err(|l| format!("{l} for {}", event_line(e)))?;
+        engine
+            .push(e.clone(), &mut out)
+            .map_err(|l| format!("{l} for {}", event_line(e)))?;
     }
     engine.finish(until, &mut out);
     Ok(out.actions)
@@ -264,7 +270,9 @@ impl RuleSpec {
         let mut s = format!("rule {name}:\n  when ");
         match &self.prim {
             Prim::Plain(ev, f) => write!(s, "{} as x{}", events_text(ev), filter_text(f)).unwrap(),
-            Prim::First(ev, f) => write!(s, "first {} as x{}", events_text(ev), filter_text(f)).unwrap(),
+            Prim::First(ev, f) => {
+                write!(s, "first {} as x{}", events_text(ev), filter_text(f)).unwrap()
+            }
             Prim::Count(ev, f, n, d) => write!(
                 s,
                 "{} as x{} {n} times within {}",
@@ -322,7 +330,11 @@ impl RuleSpec {
             write!(s, "\n  fallback {}", self.step(f)).unwrap();
         }
         if self.key && self.waits() {
-            let k = if matches!(self.prim, Prim::Seq(..)) { "x.k" } else { "event.k" };
+            let k = if matches!(self.prim, Prim::Seq(..)) {
+                "x.k"
+            } else {
+                "event.k"
+            };
             write!(s, "\n  key {k}").unwrap();
         }
         match &self.cap {
@@ -346,7 +358,10 @@ impl RuleSpec {
         if let Some(Cap::Limit(_, d)) = &self.cap {
             ds.push(*d);
         }
-        ds.iter().map(|d| DUR_MS[*d as usize]).sum::<i64>().max(1_000)
+        ds.iter()
+            .map(|d| DUR_MS[*d as usize])
+            .sum::<i64>()
+            .max(1_000)
     }
 }
 
@@ -411,7 +426,11 @@ fn absence() -> impl Strategy<Value = Abs> {
         ],
         proptest::option::weighted(0.35, dur()),
     )
-        .prop_map(|(event, filter, within)| Abs { event, filter, within })
+        .prop_map(|(event, filter, within)| Abs {
+            event,
+            filter,
+            within,
+        })
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -446,41 +465,46 @@ fn rule() -> impl Strategy<Value = RuleSpec> {
             1 => Just(Some(Cap::Once)),
         ],
     )
-        .prop_map(|(prim, mut wait, mut absences, guard, send, fallback, key, cap)| {
-            // Only forms the checker accepts, most of the time: no `for`
-            // after `inactive`; `within` on an absence only without `for`.
-            // One case in ~20 keeps its `within` after `for` (rejected), so
-            // the acceptance count watches the checker too.
-            if matches!(prim, Prim::Inactive(_)) {
-                wait = None;
-                if skipping("inactive-absence") {
-                    absences.clear();
-                }
-            }
-            let key = key && !(skipping("first-key") && matches!(prim, Prim::First(..)));
-            if skipping("filter-error-record") && wait.is_none() {
-                if let Prim::Plain(ev, Some(_)) | Prim::First(ev, Some(_)) | Prim::Count(ev, Some(_), ..) = &prim {
-                    absences.retain(|a| !ev.contains(&a.event));
-                }
-            }
-            if wait.is_some() {
-                for (i, a) in absences.iter_mut().enumerate() {
-                    if i > 0 || a.event != 2 || a.within != Some(2) {
-                        a.within = None;
+        .prop_map(
+            |(prim, mut wait, mut absences, guard, send, fallback, key, cap)| {
+                // Only forms the checker accepts, most of the time: no `for`
+                // after `inactive`; `within` on an absence only without `for`.
+                // One case in ~20 keeps its `within` after `for` (rejected), so
+                // the acceptance count watches the checker too.
+                if matches!(prim, Prim::Inactive(_)) {
+                    wait = None;
+                    if skipping("inactive-absence") {
+                        absences.clear();
                     }
                 }
-            }
-            RuleSpec {
-                prim,
-                wait,
-                absences,
-                guard,
-                send,
-                fallback,
-                key,
-                cap,
-            }
-        })
+                let key = key && !(skipping("first-key") && matches!(prim, Prim::First(..)));
+                if skipping("filter-error-record") && wait.is_none() {
+                    if let Prim::Plain(ev, Some(_))
+                    | Prim::First(ev, Some(_))
+                    | Prim::Count(ev, Some(_), ..) = &prim
+                    {
+                        absences.retain(|a| !ev.contains(&a.event));
+                    }
+                }
+                if wait.is_some() {
+                    for (i, a) in absences.iter_mut().enumerate() {
+                        if i > 0 || a.event != 2 || a.within != Some(2) {
+                            a.within = None;
+                        }
+                    }
+                }
+                RuleSpec {
+                    prim,
+                    wait,
+                    absences,
+                    guard,
+                    send,
+                    fallback,
+                    key,
+                    cap,
+                }
+            },
+        )
 }
 
 /// `TRIG_DIFF_SKIP=a,b` leaves known disagreements out of the generator,
@@ -536,14 +560,20 @@ fn ev() -> impl Strategy<Value = EvSpec> {
         1 => Just(V::Str),
     ];
     let k = prop_oneof![2 => Just(K::Missing), 4 => Just(K::P), 4 => Just(K::Q), 1 => Just(K::One)];
-    let track = (0u8..3, v, k, prop::bool::weighted(0.1)).prop_map(|(name, v, k, id)| Kind::Track { name, v, k, id });
-    let identify = prop_oneof![4 => Just(Vip::True), 4 => Just(Vip::False), 1 => Just(Vip::Str)].prop_map(Kind::Identify);
+    let track = (0u8..3, v, k, prop::bool::weighted(0.1))
+        .prop_map(|(name, v, k, id)| Kind::Track { name, v, k, id });
+    let identify = prop_oneof![4 => Just(Vip::True), 4 => Just(Vip::False), 1 => Just(Vip::Str)]
+        .prop_map(Kind::Identify);
     (
         prop_oneof![3 => Just(0u8), 2 => Just(1u8), 1 => Just(2u8)],
         0u8..25,
         prop_oneof![9 => track, 1 => identify],
     )
-        .prop_map(|(customer, time, kind)| EvSpec { customer, time, kind })
+        .prop_map(|(customer, time, kind)| EvSpec {
+            customer,
+            time,
+            kind,
+        })
 }
 
 /// Events in time order (stable: the generated order breaks ties).
@@ -570,7 +600,8 @@ fn to_events(specs: &[EvSpec]) -> Vec<Event> {
                         K::Q => props.push(("k", Value::str("q"))),
                         K::One => props.push(("k", Value::Num(1.0))),
                     }
-                    let mut e = Event::track(&customer, NAMES[*name as usize], time).with_props(props);
+                    let mut e =
+                        Event::track(&customer, NAMES[*name as usize], time).with_props(props);
                     if *id {
                         e = e.with_id(&format!("e{i}"));
                     }
@@ -582,7 +613,8 @@ fn to_events(specs: &[EvSpec]) -> Vec<Event> {
                         Vip::False => Value::Bool(false),
                         Vip::Str => Value::str("yes"),
                     };
-                    let mut e = Event::track(&customer, "identify", time).with_props(vec![("vip", v)]);
+                    let mut e =
+                        Event::track(&customer, "identify", time).with_props(vec![("vip", v)]);
                     e.kind = EventKind::Identify;
                     e
                 }
@@ -612,7 +644,11 @@ fn event_line(e: &Event) -> String {
         write!(s, " id={id}").unwrap();
     }
     if !e.props.is_empty() {
-        let props: Vec<String> = e.props.iter().map(|(k, v)| format!("\"{k}\": {}", json(v))).collect();
+        let props: Vec<String> = e
+            .props
+            .iter()
+            .map(|(k, v)| format!("\"{k}\": {}", json(v)))
+            .collect();
         write!(s, " {{{}}}", props.join(", ")).unwrap();
     }
     s
@@ -631,7 +667,14 @@ fn action_line(a: &Action) -> String {
                 StepParams::None => String::new(),
                 p => format!(" {p:?}"),
             };
-            format!("{} {body}{}{params}", s.channel, s.lang.as_deref().map(|l| format!(" lang {l}")).unwrap_or_default())
+            format!(
+                "{} {body}{}{params}",
+                s.channel,
+                s.lang
+                    .as_deref()
+                    .map(|l| format!(" lang {l}"))
+                    .unwrap_or_default()
+            )
         })
         .collect();
     format!(
@@ -643,7 +686,11 @@ fn action_line(a: &Action) -> String {
         short_time(a.fired_at),
         a.trigger.event,
         short_time(a.trigger.at),
-        a.trigger.id.as_deref().map(|i| format!(" id {i}")).unwrap_or_default(),
+        a.trigger
+            .id
+            .as_deref()
+            .map(|i| format!(" id {i}"))
+            .unwrap_or_default(),
         a.id
     )
 }
@@ -695,11 +742,17 @@ fn diff(expected: &[String], actual: &[String]) -> String {
 // ------------------------------------------------------------ runner
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(200)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(200)
 }
 
 fn runner(salt: u8) -> TestRunner {
-    let seed: u64 = std::env::var("TRIG_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_240_101);
+    let seed: u64 = std::env::var("TRIG_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_240_101);
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     bytes[8] = salt;
@@ -714,16 +767,29 @@ fn runner(salt: u8) -> TestRunner {
 
 /// One or two rules and up to 40 events.
 fn case() -> impl Strategy<Value = (Vec<RuleSpec>, Vec<EvSpec>)> {
-    (prop::collection::vec(rule(), 1..3), prop::collection::vec(ev(), 0..40))
+    (
+        prop::collection::vec(rule(), 1..3),
+        prop::collection::vec(ev(), 0..40),
+    )
 }
 
 fn source(specs: &[RuleSpec]) -> String {
-    specs.iter().enumerate().map(|(i, r)| r.source(&format!("r{i}"))).collect::<Vec<_>>().join("\n")
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.source(&format!("r{i}")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs a property; panics with the shrunk counterexample.
-fn check<S: Strategy>(name: &str, salt: u8, strategy: S, accepted: &AtomicUsize, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
-where
+fn check<S: Strategy>(
+    name: &str,
+    salt: u8,
+    strategy: S,
+    accepted: &AtomicUsize,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) where
     S::Value: std::fmt::Debug,
 {
     let total = cases() as usize;
@@ -744,37 +810,56 @@ where
 #[test]
 fn engine_matches_reference() {
     static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
-    check("engine_matches_reference", 1, case(), &ACCEPTED, |(spec, evs)| {
-        let rule = source(&spec);
-        let (ir, bytecode) = match build(&rule) {
-            Ok(b) => b,
-            Err(e) => {
-                if std::env::var("TRIG_DIFF_STATS").is_ok() {
-                    eprintln!("REJECTED {e}\n{rule}");
+    check(
+        "engine_matches_reference",
+        1,
+        case(),
+        &ACCEPTED,
+        |(spec, evs)| {
+            let rule = source(&spec);
+            let (ir, bytecode) = match build(&rule) {
+                Ok(b) => b,
+                Err(e) => {
+                    if std::env::var("TRIG_DIFF_STATS").is_ok() {
+                        eprintln!("REJECTED {e}\n{rule}");
+                    }
+                    return Ok(());
                 }
-                return Ok(());
+            };
+            ACCEPTED.fetch_add(1, Ordering::SeqCst);
+            let events = to_events(&evs);
+            let expected = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, None));
+            let actual =
+                sorted_lines(&engine_run(&bytecode, &events, None).map_err(TestCaseError::fail)?);
+            if std::env::var("TRIG_DIFF_STATS").is_ok() {
+                let form = rule.split_whitespace().nth(3).unwrap_or("").to_string();
+                eprintln!(
+                    "STAT {} {} {}",
+                    form,
+                    expected.len(),
+                    rule.contains(" for ")
+                );
             }
-        };
-        ACCEPTED.fetch_add(1, Ordering::SeqCst);
-        let events = to_events(&evs);
-        let expected = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, None));
-        let actual = sorted_lines(&engine_run(&bytecode, &events, None).map_err(TestCaseError::fail)?);
-        if std::env::var("TRIG_DIFF_STATS").is_ok() {
-            let form = rule.split_whitespace().nth(3).unwrap_or("").to_string();
-            eprintln!("STAT {} {} {}", form, expected.len(), rule.contains(" for "));
-        }
-        if expected != actual {
-            return Err(TestCaseError::fail(format!("{}{}", describe(&rule, &events, None), diff(&expected, &actual))));
-        }
-        Ok(())
-    });
+            if expected != actual {
+                return Err(TestCaseError::fail(format!(
+                    "{}{}",
+                    describe(&rule, &events, None),
+                    diff(&expected, &actual)
+                )));
+            }
+            Ok(())
+        },
+    );
 }
 
 /// Arrival order: each event moves by a jitter in [0, lateness], so none is
 /// late; then each customer's same-timestamp events get back their order.
 fn shuffle(events: &[Event], jitter: &[u16]) -> Vec<Event> {
     let mut order: Vec<usize> = (0..events.len()).collect();
-    let key = |i: usize| events[i].time + (jitter.get(i).copied().unwrap_or(0) as i64 * LATENESS_MS / u16::MAX as i64);
+    let key = |i: usize| {
+        events[i].time
+            + (jitter.get(i).copied().unwrap_or(0) as i64 * LATENESS_MS / u16::MAX as i64)
+    };
     order.sort_by_key(|&i| (key(i), i));
     // Same customer, same timestamp: the slots keep, the order returns.
     let mut out: Vec<usize> = order.clone();
@@ -785,7 +870,11 @@ fn shuffle(events: &[Event], jitter: &[u16]) -> Vec<Event> {
         }
         let e = &events[order[slot]];
         let slots: Vec<usize> = (slot..out.len())
-            .filter(|&s| !done[s] && events[order[s]].customer == e.customer && events[order[s]].time == e.time)
+            .filter(|&s| {
+                !done[s]
+                    && events[order[s]].customer == e.customer
+                    && events[order[s]].time == e.time
+            })
             .collect();
         let mut members: Vec<usize> = slots.iter().map(|&s| order[s]).collect();
         members.sort();
@@ -803,28 +892,46 @@ fn shuffle(events: &[Event], jitter: &[u16]) -> Vec<Event> {
 fn arrival_order_within_lateness_does_not_matter() {
     static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
     let strategy = (case(), prop::collection::vec(any::<u16>(), 40));
-    check("arrival_order_within_lateness_does_not_matter", 2, strategy, &ACCEPTED, |((spec, evs), jitter)| {
-        let rule = source(&spec);
-        let Ok((ir, bytecode)) = build(&rule) else { return Ok(()) };
-        ACCEPTED.fetch_add(1, Ordering::SeqCst);
-        let events = to_events(&evs);
-        let shuffled = shuffle(&events, &jitter);
-        let in_order = sorted_lines(&engine_run(&bytecode, &events, None).map_err(TestCaseError::fail)?);
-        let reordered = sorted_lines(&engine_run(&bytecode, &shuffled, None).map_err(TestCaseError::fail)?);
-        if in_order != reordered {
-            return Err(TestCaseError::fail(format!(
-                "in order:\n{}arrived as:\n{}\n{}",
-                describe(&rule, &events, None),
-                shuffled.iter().map(event_line).collect::<Vec<_>>().join("\n"),
-                diff(&in_order, &reordered)
-            )));
-        }
-        // The reference reads the same arrival order the same way.
-        let reference = sorted_lines(&reference::run(&ir, &shuffled, LATENESS_MS, None));
-        let reference_in_order = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, None));
-        prop_assert_eq!(reference, reference_in_order, "the reference itself depends on arrival order");
-        Ok(())
-    });
+    check(
+        "arrival_order_within_lateness_does_not_matter",
+        2,
+        strategy,
+        &ACCEPTED,
+        |((spec, evs), jitter)| {
+            let rule = source(&spec);
+            let Ok((ir, bytecode)) = build(&rule) else {
+                return Ok(());
+            };
+            ACCEPTED.fetch_add(1, Ordering::SeqCst);
+            let events = to_events(&evs);
+            let shuffled = shuffle(&events, &jitter);
+            let in_order =
+                sorted_lines(&engine_run(&bytecode, &events, None).map_err(TestCaseError::fail)?);
+            let reordered =
+                sorted_lines(&engine_run(&bytecode, &shuffled, None).map_err(TestCaseError::fail)?);
+            if in_order != reordered {
+                return Err(TestCaseError::fail(format!(
+                    "in order:\n{}arrived as:\n{}\n{}",
+                    describe(&rule, &events, None),
+                    shuffled
+                        .iter()
+                        .map(event_line)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    diff(&in_order, &reordered)
+                )));
+            }
+            // The reference reads the same arrival order the same way.
+            let reference = sorted_lines(&reference::run(&ir, &shuffled, LATENESS_MS, None));
+            let reference_in_order = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, None));
+            prop_assert_eq!(
+                reference,
+                reference_in_order,
+                "the reference itself depends on arrival order"
+            );
+            Ok(())
+        },
+    );
 }
 
 /// Property 3: with `until` past every deadline, every wait the reference
@@ -832,20 +939,39 @@ fn arrival_order_within_lateness_does_not_matter() {
 #[test]
 fn finish_until_fires_every_due_wait() {
     static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
-    check("finish_until_fires_every_due_wait", 3, case(), &ACCEPTED, |(spec, evs)| {
-        let rule = source(&spec);
-        let Ok((ir, bytecode)) = build(&rule) else { return Ok(()) };
-        ACCEPTED.fetch_add(1, Ordering::SeqCst);
-        let events = to_events(&evs);
-        let last = events.last().map_or(BASE, |e| e.time);
-        let until = Some(last + spec.iter().map(RuleSpec::max_duration).max().unwrap_or(1_000));
-        let expected = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, until));
-        let actual = sorted_lines(&engine_run(&bytecode, &events, until).map_err(TestCaseError::fail)?);
-        if expected != actual {
-            return Err(TestCaseError::fail(format!("{}{}", describe(&rule, &events, until), diff(&expected, &actual))));
-        }
-        Ok(())
-    });
+    check(
+        "finish_until_fires_every_due_wait",
+        3,
+        case(),
+        &ACCEPTED,
+        |(spec, evs)| {
+            let rule = source(&spec);
+            let Ok((ir, bytecode)) = build(&rule) else {
+                return Ok(());
+            };
+            ACCEPTED.fetch_add(1, Ordering::SeqCst);
+            let events = to_events(&evs);
+            let last = events.last().map_or(BASE, |e| e.time);
+            let until = Some(
+                last + spec
+                    .iter()
+                    .map(RuleSpec::max_duration)
+                    .max()
+                    .unwrap_or(1_000),
+            );
+            let expected = sorted_lines(&reference::run(&ir, &events, LATENESS_MS, until));
+            let actual =
+                sorted_lines(&engine_run(&bytecode, &events, until).map_err(TestCaseError::fail)?);
+            if expected != actual {
+                return Err(TestCaseError::fail(format!(
+                    "{}{}",
+                    describe(&rule, &events, until),
+                    diff(&expected, &actual)
+                )));
+            }
+            Ok(())
+        },
+    );
 }
 
 // ------------------------------------------------------------ shrunk findings
@@ -859,7 +985,11 @@ fn finish_until_fires_every_due_wait() {
 /// 2024-01-01T00:00:00Z; EVENT `identify` is a profile update.
 fn parse_event(line: &str) -> Event {
     let mut parts = line.splitn(4, ' ');
-    let (t, c, name) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (t, c, name) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
     let (m, sec) = t.split_once(':').expect("MM:SS");
     let time = BASE + (m.parse::<i64>().unwrap() * 60 + sec.parse::<i64>().unwrap()) * 1_000;
     let mut rest = parts.next().unwrap_or("").trim();
@@ -870,7 +1000,8 @@ fn parse_event(line: &str) -> Event {
         rest = after.trim();
     }
     if !rest.is_empty() {
-        let serde_json::Value::Object(map) = serde_json::from_str(rest).expect("props are JSON") else {
+        let serde_json::Value::Object(map) = serde_json::from_str(rest).expect("props are JSON")
+        else {
             panic!("props must be an object")
         };
         let props: Vec<(&str, Value)> = map
@@ -905,7 +1036,14 @@ fn short_action(a: &Action) -> String {
             Content::Template(t) => format!("template {t}"),
         })
         .collect();
-    format!("{:02}:{:02} {} {}: {}", t / 60, t % 60, a.customer, a.rule, text.join(" | "))
+    format!(
+        "{:02}:{:02} {} {}: {}",
+        t / 60,
+        t % 60,
+        a.customer,
+        a.rule,
+        text.join(" | ")
+    )
 }
 
 struct SpecCase<'a> {
@@ -945,7 +1083,11 @@ impl SpecCase<'_> {
             self.spec,
             describe(
                 self.rules,
-                &self.events.iter().map(|l| parse_event(l)).collect::<Vec<_>>(),
+                &self
+                    .events
+                    .iter()
+                    .map(|l| parse_event(l))
+                    .collect::<Vec<_>>(),
                 self.until.map(|u| parse_event(&format!("{u} c x")).time)
             ),
             diff(&r, &e)
@@ -992,7 +1134,11 @@ fn spec_key_of_a_first_wait_enters_the_action_id() {
     );
     assert_eq!(reference[0].id, want, "the reference's id");
     assert_eq!(engine.len(), 1);
-    assert_eq!(engine[0].id, want, "the engine's id is not keyed by `s:p`\n  {}", case.spec);
+    assert_eq!(
+        engine[0].id, want,
+        "the engine's id is not keyed by `s:p`\n  {}",
+        case.spec
+    );
 }
 
 /// `inactive … and not F within D` looks back from the last event before

@@ -133,7 +133,11 @@ fn three_views(rows: &[Row]) -> BTreeSet<(String, i64)> {
     let window = 30 * 60_000;
     let mut out = BTreeSet::new();
     for (user, evs) in by_user(rows) {
-        let views: Vec<i64> = evs.iter().filter(|e| e.behavior == "pv").map(|e| e.time).collect();
+        let views: Vec<i64> = evs
+            .iter()
+            .filter(|e| e.behavior == "pv")
+            .map(|e| e.time)
+            .collect();
         let mut armed = true;
         for (i, &t) in views.iter().enumerate() {
             // Just before t the window still holds a view at exactly
@@ -177,7 +181,7 @@ fn three_views_in_30m_matches_an_independent_computation() {
     let Some(rows) = rows() else { return };
     let expected = three_views(&rows);
     assert!(expected.len() > 100, "the data should give many matches");
-    let engine = run("when pv 3 times within 30m then send sms \"Still looking? Reply STOP to opt out\"\n");
+    let engine =
+        run("when pv 3 times within 30m then send sms \"Still looking? Reply STOP to opt out\"\n");
     compare(&engine, &expected);
 }
-

@@ -177,4 +177,3 @@ pub fn compile_or_load(
         &checked.sources,
     )))
 }
-

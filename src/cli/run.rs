@@ -95,7 +95,8 @@ impl Outputs {
         let raw = String::from_utf8_lossy(raw);
         match &mut self.dead {
             Some(w) => {
-                let json = serde_json::json!({"file": file, "line": line, "reason": reason, "raw": raw});
+                let json =
+                    serde_json::json!({"file": file, "line": line, "reason": reason, "raw": raw});
                 Outputs::write(w.as_mut(), json, &mut self.failed);
             }
             None if self.shown_dead < SHOWN_DEAD_LETTERS => {
@@ -107,9 +108,13 @@ impl Outputs {
     }
 
     fn flush(&mut self) -> Result<(), String> {
-        for w in [Some(&mut self.actions), self.suppressed.as_mut(), self.dead.as_mut()]
-            .into_iter()
-            .flatten()
+        for w in [
+            Some(&mut self.actions),
+            self.suppressed.as_mut(),
+            self.dead.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
         {
             if let Err(e) = w.flush() {
                 self.failed.get_or_insert(e.to_string());
@@ -151,7 +156,12 @@ pub fn run(a: Args) -> i32 {
 
 fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     let format: InputFormat = a.input.parse()?;
-    let map = a.map.as_deref().map(parse_map).transpose().map_err(|e| format!("--map: {e}"))?;
+    let map = a
+        .map
+        .as_deref()
+        .map(parse_map)
+        .transpose()
+        .map_err(|e| format!("--map: {e}"))?;
     let until = a
         .until
         .as_deref()
@@ -162,7 +172,11 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     for name in a.events.iter().filter(|n| *n != "-") {
         File::open(name).map_err(|e| format!("{name}: {e}"))?;
     }
-    let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths.clone() };
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths.clone()
+    };
     let Some(program) = project::compile_or_load(&paths, a.config.as_deref())? else {
         return Ok(EXIT_PROBLEMS);
     };
@@ -184,7 +198,11 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         failed: None,
     };
     let started = Instant::now();
-    let mut cached = CachedClock { clock, now: 0, reads: 0 };
+    let mut cached = CachedClock {
+        clock,
+        now: 0,
+        reads: 0,
+    };
     let mut progress = Progress::new();
     let mut aborted = false;
     'files: for name in &a.events {
@@ -199,16 +217,21 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         let mut lineno = 0u64;
         loop {
             buf.clear();
-            let n = reader.read_until(b'\n', &mut buf).map_err(|e| format!("{name}: {e}"))?;
+            let n = reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| format!("{name}: {e}"))?;
             if n == 0 {
                 break;
             }
             lineno += 1;
             let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let result = decoder.decode(line).map_err(|e| e.to_string()).and_then(|ev| match ev {
-                Some(ev) => accept(ev, &mut cached, max_future).map(Some),
-                None => Ok(None),
-            });
+            let result = decoder
+                .decode(line)
+                .map_err(|e| e.to_string())
+                .and_then(|ev| match ev {
+                    Some(ev) => accept(ev, &mut cached, max_future).map(Some),
+                    None => Ok(None),
+                });
             match result {
                 Ok(Some(ev)) => {
                     if let Err(late) = engine.push(ev, &mut out) {
@@ -219,7 +242,10 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
                 Err(reason) => out.dead_letter(name, lineno, &reason, line),
             }
             if a.max_errors.is_some_and(|m| out.dead_count >= m) {
-                eprintln!("trig run: stopping after {} rejected line(s) (--max-errors)", out.dead_count);
+                eprintln!(
+                    "trig run: stopping after {} rejected line(s) (--max-errors)",
+                    out.dead_count
+                );
                 aborted = true;
                 break 'files;
             }
@@ -303,7 +329,11 @@ impl Progress {
         self.last = Instant::now();
         self.shown = true;
         let rate = events as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        eprint!("\r{} events read ({}/s)   ", summary::thousands(events), summary::thousands(rate as u64));
+        eprint!(
+            "\r{} events read ({}/s)   ",
+            summary::thousands(events),
+            summary::thousands(rate as u64)
+        );
     }
 
     fn clear(&mut self) {
@@ -312,4 +342,3 @@ impl Progress {
         }
     }
 }
-

@@ -22,7 +22,11 @@ pub fn thousands(n: u64) -> String {
 pub fn print(engine: &Engine, dead: u64, elapsed: Duration) {
     let s = engine.stats();
     let secs = elapsed.as_secs_f64();
-    let rate = if secs > 0.0 { (s.events as f64 / secs) as u64 } else { 0 };
+    let rate = if secs > 0.0 {
+        (s.events as f64 / secs) as u64
+    } else {
+        0
+    };
     let mut lines = vec![format!(
         "events: {} read, {} late, {} rejected (dead letter); {:.2}s, events/s: {}",
         thousands(s.events),
@@ -35,7 +39,11 @@ pub fn print(engine: &Engine, dead: u64, elapsed: Duration) {
     lines.push(format!("actions: {}", thousands(total)));
     let width = s.rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for r in &s.rules {
-        let channels: Vec<String> = r.channels.iter().map(|(c, n)| format!("{c} {}", thousands(*n))).collect();
+        let channels: Vec<String> = r
+            .channels
+            .iter()
+            .map(|(c, n)| format!("{c} {}", thousands(*n)))
+            .collect();
         let suppressed: Vec<String> = r
             .suppressed
             .iter()
@@ -55,7 +63,13 @@ pub fn print(engine: &Engine, dead: u64, elapsed: Duration) {
     }
     for r in s.rules.iter().filter(|r| r.goal.sent + r.goal.holdout > 0) {
         let g = &r.goal;
-        let pct = |c: u64, n: u64| if n == 0 { 0.0 } else { c as f64 / n as f64 * 100.0 };
+        let pct = |c: u64, n: u64| {
+            if n == 0 {
+                0.0
+            } else {
+                c as f64 / n as f64 * 100.0
+            }
+        };
         let mut line = format!(
             "goal {}: sent {} → {} converted ({:.1}%), holdout {} → {} ({:.1}%)",
             r.name,

@@ -71,9 +71,17 @@ pub struct Program {
 pub enum Kind {
     Match,
     First,
-    Count { times: u32, within_ms: i64 },
-    Sequence { within_ms: i64, then_filter: Option<u32> },
-    Inactive { after_ms: i64 },
+    Count {
+        times: u32,
+        within_ms: i64,
+    },
+    Sequence {
+        within_ms: i64,
+        then_filter: Option<u32>,
+    },
+    Inactive {
+        after_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -110,8 +110,18 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
                 return Err(unusual());
             }
             match slot {
-                0 => line.customer = Some(map.next_value_seed(Text { names: None, number: true })?),
-                1 => line.event = Some(map.next_value_seed(Text { names: Some(self.names), number: false })?),
+                0 => {
+                    line.customer = Some(map.next_value_seed(Text {
+                        names: None,
+                        number: true,
+                    })?)
+                }
+                1 => {
+                    line.event = Some(map.next_value_seed(Text {
+                        names: Some(self.names),
+                        number: false,
+                    })?)
+                }
                 2 => line.time = Some(map.next_value::<Time>()?.0),
                 3 => line.props = map.next_value_seed(Props { names: self.names })?,
                 _ => line.id = map.next_value_seed(OptionalText)?,
@@ -214,10 +224,14 @@ impl Visitor<'_> for TimeVisitor {
         parse_time_str(s).map(Time).map_err(|_| unusual())
     }
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<Time, E> {
-        parse_time_json(&serde_json::Value::from(n)).map(Time).map_err(|_| unusual())
+        parse_time_json(&serde_json::Value::from(n))
+            .map(Time)
+            .map_err(|_| unusual())
     }
     fn visit_i64<E: de::Error>(self, n: i64) -> Result<Time, E> {
-        parse_time_json(&serde_json::Value::from(n)).map(Time).map_err(|_| unusual())
+        parse_time_json(&serde_json::Value::from(n))
+            .map(Time)
+            .map_err(|_| unusual())
     }
     // Fractional epochs need the exact digits, which only the general path
     // keeps; let it decide.
@@ -312,7 +326,6 @@ impl<'de> Visitor<'de> for Val {
         Ok(Value::Object(Arc::from(out)))
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -105,7 +105,9 @@ pub struct Notice {
 pub enum NoticeKind {
     Suppressed(Reason),
     /// Quiet hours moved the send to `until`.
-    Deferred { until: i64 },
+    Deferred {
+        until: i64,
+    },
 }
 
 impl TriggerRef {
@@ -126,7 +128,10 @@ impl ActionStep {
             Content::Template(t) => m.insert("template".into(), Json::from(&**t)),
             Content::Text(t) => m.insert("text".into(), Json::from(t.as_str())),
         };
-        m.insert("lang".into(), self.lang.as_deref().map_or(Json::Null, Json::from));
+        m.insert(
+            "lang".into(),
+            self.lang.as_deref().map_or(Json::Null, Json::from),
+        );
         let (params, header) = match &self.params {
             StepParams::None => (Json::Array(Vec::new()), None),
             StepParams::Positional { values, header } => (json!(values), header.as_ref()),

@@ -306,7 +306,14 @@ impl Engine {
     /// Runs one expression instruction of a handler and returns the next
     /// instruction; a type error (counted) skips the rest of the filter's
     /// section.
-    fn expression(&mut self, prog: &Program, rule: u32, pc: u32, ev: &Arc<Ev>, profile: &Value) -> Option<u32> {
+    fn expression(
+        &mut self,
+        prog: &Program,
+        rule: u32,
+        pc: u32,
+        ev: &Arc<Ev>,
+        profile: &Value,
+    ) -> Option<u32> {
         let ctx = Ctx {
             candidate: Some(&ev.event),
             bindings: [None, None],
@@ -322,12 +329,10 @@ impl Engine {
                 // its `JumpIfFalse` goes; later sections (look-back records,
                 // goals) still see the event.
                 self.vm.clear();
-                prog.code[pc as usize..]
-                    .iter()
-                    .find_map(|op| match op {
-                        Op::JumpIfFalse(t) => Some(*t),
-                        _ => None,
-                    })
+                prog.code[pc as usize..].iter().find_map(|op| match op {
+                    Op::JumpIfFalse(t) => Some(*t),
+                    _ => None,
+                })
             }
         }
     }
@@ -369,7 +374,13 @@ impl Engine {
         self.trace_customer.as_deref() == Some(customer)
     }
 
-    pub(crate) fn note(&mut self, customer: &str, at: i64, rule: u32, what: impl FnOnce() -> String) {
+    pub(crate) fn note(
+        &mut self,
+        customer: &str,
+        at: i64,
+        rule: u32,
+        what: impl FnOnce() -> String,
+    ) {
         if self.trace_on(customer) {
             self.traced_rules.insert(rule);
             let name = &self.prog.rules[rule as usize].name;
@@ -391,7 +402,9 @@ impl Engine {
     ) -> Result<Value, ()> {
         let prog = self.prog.clone();
         let ctx = context(candidate, bindings, customer, now);
-        self.vm.call(&prog, f, &ctx).map_err(|e| self.fault(rule, &e))
+        self.vm
+            .call(&prog, f, &ctx)
+            .map_err(|e| self.fault(rule, &e))
     }
 
     /// Evaluates a condition function (null is false); a type error is
@@ -407,10 +420,18 @@ impl Engine {
     ) -> Result<bool, ()> {
         let prog = self.prog.clone();
         let ctx = context(candidate, bindings, customer, now);
-        self.vm.test(&prog, f, &ctx).map_err(|e| self.fault(rule, &e))
+        self.vm
+            .test(&prog, f, &ctx)
+            .map_err(|e| self.fault(rule, &e))
     }
 
-    fn key(&mut self, rule: u32, bindings: &Bindings, customer: &Value, now: i64) -> Result<Value, ()> {
+    fn key(
+        &mut self,
+        rule: u32,
+        bindings: &Bindings,
+        customer: &Value,
+        now: i64,
+    ) -> Result<Value, ()> {
         match self.prog.rules[rule as usize].key {
             Some(f) => self.eval(rule, f, None, bindings, customer, now),
             None => Ok(Value::Null),
@@ -428,7 +449,9 @@ impl Engine {
         let meta = &prog.rules[r as usize];
         match op {
             Op::Match(_) => {
-                let Ok(key) = self.key(r, &bindings, &profile, now) else { return };
+                let Ok(key) = self.key(r, &bindings, &profile, now) else {
+                    return;
+                };
                 self.matched(r, Match { bindings, key }, now, sink);
             }
             Op::First(_) => {
@@ -437,20 +460,35 @@ impl Engine {
                     return;
                 }
                 state.first_seen = true;
-                let Ok(key) = self.key(r, &bindings, &profile, now) else { return };
+                let Ok(key) = self.key(r, &bindings, &profile, now) else {
+                    return;
+                };
                 self.matched(r, Match { bindings, key }, now, sink);
             }
             Op::Count(_) => {
-                let Kind::Count { times, within_ms } = meta.kind else { return };
-                let Ok(key) = self.key(r, &bindings, &profile, now) else { return };
+                let Kind::Count { times, within_ms } = meta.kind else {
+                    return;
+                };
+                let Ok(key) = self.key(r, &bindings, &profile, now) else {
+                    return;
+                };
                 if self.count(&cid, r, &key, now, times, within_ms) {
-                    self.note(&cid, now, r, || format!("{times} matching events within {}", super::time::format_duration(within_ms)));
+                    self.note(&cid, now, r, || {
+                        format!(
+                            "{times} matching events within {}",
+                            super::time::format_duration(within_ms)
+                        )
+                    });
                     self.matched(r, Match { bindings, key }, now, sink);
                 }
             }
             Op::SeqStart(_) => {
-                let Kind::Sequence { within_ms, .. } = meta.kind else { return };
-                let Ok(key) = self.key(r, &bindings, &profile, now) else { return };
+                let Kind::Sequence { within_ms, .. } = meta.kind else {
+                    return;
+                };
+                let Ok(key) = self.key(r, &bindings, &profile, now) else {
+                    return;
+                };
                 let id = self.new_id();
                 let inst = Instance {
                     id,
@@ -461,7 +499,9 @@ impl Engine {
                 let seqs = &mut self.customer(&cid).rule(r).seqs;
                 seqs.retain(|i| i.deadline > now && !same_key(&i.m.key, &inst.m.key));
                 seqs.push(inst);
-                self.note(&cid, now, r, || "sequence started, waiting for the next event".into());
+                self.note(&cid, now, r, || {
+                    "sequence started, waiting for the next event".into()
+                });
             }
             _ => {}
         }
@@ -469,7 +509,15 @@ impl Engine {
 
     /// Counts one matching event; true when it makes the count exactly N
     /// and the counter was armed.
-    fn count(&mut self, cid: &Arc<str>, r: u32, key: &Value, now: i64, times: u32, within: i64) -> bool {
+    fn count(
+        &mut self,
+        cid: &Arc<str>,
+        r: u32,
+        key: &Value,
+        now: i64,
+        times: u32,
+        within: i64,
+    ) -> bool {
         let state = self.customer(cid).rule(r);
         let i = match state.counters.iter().position(|c| same_key(&c.key, key)) {
             Some(i) => i,
@@ -511,11 +559,18 @@ impl Engine {
     pub(crate) fn matched(&mut self, r: u32, m: Match, now: i64, sink: &mut dyn Sink) {
         let prog = self.prog.clone();
         let meta = &prog.rules[r as usize];
-        let Some(cid) = m.completing().map(|e| e.event.customer.clone()) else { return };
+        let Some(cid) = m.completing().map(|e| e.event.customer.clone()) else {
+            return;
+        };
         if let Some(wait) = meta.wait_ms {
             let id = self.new_id();
             let deadline = now.saturating_add(wait);
-            let inst = Instance { id, m, start: now, deadline };
+            let inst = Instance {
+                id,
+                m,
+                start: now,
+                deadline,
+            };
             let waits = &mut self.customer(&cid).rule(r).waits;
             let restarted = waits.iter().any(|i| same_key(&i.m.key, &inst.m.key));
             waits.retain(|i| !same_key(&i.m.key, &inst.m.key));
@@ -524,7 +579,11 @@ impl Engine {
             self.note(&cid, now, r, || {
                 format!(
                     "{} wait until {}",
-                    if restarted { "restarted the" } else { "started a" },
+                    if restarted {
+                        "restarted the"
+                    } else {
+                        "started a"
+                    },
                     format_rfc3339(deadline)
                 )
             });
@@ -532,7 +591,9 @@ impl Engine {
         }
         if let Some(a) = self.absence_seen(r, &m, now) {
             let event = &meta.absences[a].event;
-            self.note(&cid, now, r, || format!("did not fire: `{event}` happened before"));
+            self.note(&cid, now, r, || {
+                format!("did not fire: `{event}` happened before")
+            });
             return;
         }
         self.fire(r, m, now, sink);
@@ -549,7 +610,9 @@ impl Engine {
         let cid = completing.event.customer.clone();
         let profile = self.profile(&cid);
         for (i, a) in meta.absences.iter().enumerate() {
-            let AbsenceMode::LookBack { within_ms } = a.mode else { continue };
+            let AbsenceMode::LookBack { within_ms } = a.mode else {
+                continue;
+            };
             let floor = within_ms.map(|w| at.0.saturating_sub(w));
             let counts = |t: (i64, u32)| t < at && floor.is_none_or(|f| t.0 > f);
             let seen = self
@@ -562,7 +625,12 @@ impl Engine {
             let hit = match seen {
                 None => false,
                 // The latest F before the completing event decides.
-                Some(Seen::Latest(times)) => times.iter().rev().flatten().find(|t| **t < at).is_some_and(|t| counts(*t)),
+                Some(Seen::Latest(times)) => times
+                    .iter()
+                    .rev()
+                    .flatten()
+                    .find(|t| **t < at)
+                    .is_some_and(|t| counts(*t)),
                 Some(Seen::Events(evs)) => {
                     let mut hit = false;
                     for e in evs.iter().filter(|e| counts((e.event.time, e.position))) {
@@ -592,7 +660,9 @@ impl Engine {
         let now = ev.event.time;
         let cid = ev.event.customer.clone();
         let prog = self.prog.clone();
-        let Kind::Sequence { then_filter, .. } = prog.rules[r as usize].kind else { return false };
+        let Kind::Sequence { then_filter, .. } = prog.rules[r as usize].kind else {
+            return false;
+        };
         let profile = self.profile(&cid);
         let pending: Vec<Instance> = {
             let seqs = &mut self.customer(&cid).rule(r).seqs;
@@ -613,7 +683,10 @@ impl Engine {
             return false;
         }
         let ids: Vec<u64> = done.iter().map(|i| i.id).collect();
-        self.customer(&cid).rule(r).seqs.retain(|i| !ids.contains(&i.id));
+        self.customer(&cid)
+            .rule(r)
+            .seqs
+            .retain(|i| !ids.contains(&i.id));
         for inst in done {
             let m = Match {
                 bindings: [inst.m.bindings[0].clone(), Some(ev.clone())],
@@ -663,7 +736,14 @@ impl Engine {
     /// Whether an absence event matches an instance: its filter, with the
     /// instance's bindings. A type error counts as a match (fail closed:
     /// the rule does not fire).
-    fn correlates(&mut self, r: u32, filter: Option<u32>, ev: &Arc<Ev>, b: &Bindings, profile: &Value) -> bool {
+    fn correlates(
+        &mut self,
+        r: u32,
+        filter: Option<u32>,
+        ev: &Arc<Ev>,
+        b: &Bindings,
+        profile: &Value,
+    ) -> bool {
         match filter {
             Some(f) => self.test(r, f, Some(ev), b, profile, ev.event.time) != Ok(false),
             None => true,
@@ -679,12 +759,22 @@ impl Engine {
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
         let deferred = match self.customers.get(&cid).and_then(|c| c.rule_ref(r)) {
-            Some(s) if s.extra_ref().is_some_and(|x| !x.deferred.is_empty()) => s.extra_ref().map(|x| x.deferred.clone()).unwrap_or_default(),
+            Some(s) if s.extra_ref().is_some_and(|x| !x.deferred.is_empty()) => s
+                .extra_ref()
+                .map(|x| x.deferred.clone())
+                .unwrap_or_default(),
             _ => return,
         };
-        for d in deferred.iter().filter(|d| d.fired_at <= now && now < d.send_at) {
+        for d in deferred
+            .iter()
+            .filter(|d| d.fired_at <= now && now < d.send_at)
+        {
             if self.correlates(r, abs.filter, ev, &d.m.bindings, &profile) {
-                self.customer(&cid).rule(r).extra().deferred.retain(|x| x.id != d.id);
+                self.customer(&cid)
+                    .rule(r)
+                    .extra()
+                    .deferred
+                    .retain(|x| x.id != d.id);
                 let detail = format!("`{}` happened while the send was deferred", abs.event);
                 self.notice_cancelled(r, d, now, detail, sink);
             }
@@ -711,7 +801,13 @@ impl Engine {
             state.extra().seen = prog.rules[r as usize]
                 .absences
                 .iter()
-                .map(|a| if a.correlated { Seen::Events(Default::default()) } else { Seen::Latest([None, None]) })
+                .map(|a| {
+                    if a.correlated {
+                        Seen::Events(Default::default())
+                    } else {
+                        Seen::Latest([None, None])
+                    }
+                })
                 .collect();
         }
         let mut dropped = false;
@@ -739,7 +835,9 @@ impl Engine {
 
     /// Activity: re-arms an `inactive for D` rule.
     fn touch(&mut self, r: u32, ev: &Arc<Ev>) {
-        let Kind::Inactive { after_ms } = self.prog.rules[r as usize].kind else { return };
+        let Kind::Inactive { after_ms } = self.prog.rules[r as usize].kind else {
+            return;
+        };
         let cid = ev.event.customer.clone();
         let state = self.customer(&cid).rule(r);
         state.extra().inactive_gen += 1;
@@ -750,11 +848,15 @@ impl Engine {
     }
 
     fn fire_timer(&mut self, t: Timer, sink: &mut dyn Sink) {
-        let Some(cust) = self.customers.get_mut(&t.customer) else { return };
+        let Some(cust) = self.customers.get_mut(&t.customer) else {
+            return;
+        };
         match t.kind {
             TimerKind::Wait { rule, id } => {
                 let state = cust.rule(rule);
-                let Some(i) = state.waits.iter().position(|w| w.id == id) else { return };
+                let Some(i) = state.waits.iter().position(|w| w.id == id) else {
+                    return;
+                };
                 let inst = state.waits.swap_remove(i);
                 self.fire(rule, inst.m, inst.deadline, sink);
             }
@@ -763,23 +865,31 @@ impl Engine {
                 if state.extra().inactive_gen != gen {
                     return;
                 }
-                let Some(last) = state.extra().last_activity.clone() else { return };
+                let Some(last) = state.extra().last_activity.clone() else {
+                    return;
+                };
                 let m = Match {
                     bindings: [Some(last), None],
                     key: Value::Null,
                 };
                 let at = t.at;
-                self.note(&t.customer, at, rule, || "no activity: silence reached".into());
+                self.note(&t.customer, at, rule, || {
+                    "no activity: silence reached".into()
+                });
                 if let Some(a) = self.absence_seen(rule, &m, at) {
                     let event = self.prog.rules[rule as usize].absences[a].event.clone();
-                    self.note(&t.customer, at, rule, || format!("did not fire: `{event}` happened before"));
+                    self.note(&t.customer, at, rule, || {
+                        format!("did not fire: `{event}` happened before")
+                    });
                     return;
                 }
                 self.fire(rule, m, at, sink);
             }
             TimerKind::Deferred { rule, id } => {
                 let state = cust.rule(rule);
-                let Some(i) = state.extra().deferred.iter().position(|d| d.id == id) else { return };
+                let Some(i) = state.extra().deferred.iter().position(|d| d.id == id) else {
+                    return;
+                };
                 let d = state.extra().deferred.swap_remove(i);
                 self.send_deferred(rule, d, sink);
             }
@@ -788,7 +898,12 @@ impl Engine {
 }
 
 /// What a function sees: the candidate, the bound events, the profile.
-fn context<'a>(candidate: Option<&'a Ev>, bindings: &'a Bindings, customer: &'a Value, now: i64) -> Ctx<'a> {
+fn context<'a>(
+    candidate: Option<&'a Ev>,
+    bindings: &'a Bindings,
+    customer: &'a Value,
+    now: i64,
+) -> Ctx<'a> {
     Ctx {
         candidate: candidate.map(|e| &e.event),
         bindings: [

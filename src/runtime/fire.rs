@@ -12,7 +12,9 @@ use chrono_tz::Tz;
 use crate::check::channels::param_text_problem;
 use crate::compile::program::{CapMeta, LangMeta, ParamsMeta, StepMeta, TextPart};
 
-use super::action::{Action, ActionStep, Content, Notice, NoticeKind, Reason, StepParams, TriggerRef};
+use super::action::{
+    Action, ActionStep, Content, Notice, NoticeKind, Reason, StepParams, TriggerRef,
+};
 use super::engine::{Engine, TimerKind};
 use super::ids::{action_id, in_holdout, EventIdentity};
 use super::quiet::deferral;
@@ -56,8 +58,20 @@ impl Engine {
             send_at,
         };
         self.stats.rules[r as usize].deferred += 1;
-        self.notice(r, &d.m, at, NoticeKind::Deferred { until: send_at }, "quiet hours".into(), sink);
-        self.note(&cid, at, r, || format!("quiet hours: send deferred to {}", super::time::format_rfc3339(send_at)));
+        self.notice(
+            r,
+            &d.m,
+            at,
+            NoticeKind::Deferred { until: send_at },
+            "quiet hours".into(),
+            sink,
+        );
+        self.note(&cid, at, r, || {
+            format!(
+                "quiet hours: send deferred to {}",
+                super::time::format_rfc3339(send_at)
+            )
+        });
         if let Some(c) = self.customers.get_mut(&cid) {
             c.rule(r).extra().deferred.push(d);
         }
@@ -88,7 +102,15 @@ impl Engine {
                 Err(()) => Reason::TypeError,
             };
             let loc = prog.code_loc(prog.funcs[g.func as usize].start);
-            let detail = format!("{} at {}", if reason == Reason::Guard { "guard did not hold" } else { "type error in guard" }, loc);
+            let detail = format!(
+                "{} at {}",
+                if reason == Reason::Guard {
+                    "guard did not hold"
+                } else {
+                    "type error in guard"
+                },
+                loc
+            );
             self.suppress(r, m, now, reason, detail, sink);
             return false;
         }
@@ -113,7 +135,12 @@ impl Engine {
                 Value::Str(s) => s.parse::<Tz>().ok(),
                 _ => None,
             })
-            .or_else(|| prog.settings.timezone.as_deref().and_then(|z| z.parse::<Tz>().ok()));
+            .or_else(|| {
+                prog.settings
+                    .timezone
+                    .as_deref()
+                    .and_then(|z| z.parse::<Tz>().ok())
+            });
         let Some(tz) = zone else {
             self.stats.quiet_without_zone += 1;
             return None;
@@ -123,7 +150,13 @@ impl Engine {
 
     /// The cascade steps this customer can receive now; none is a
     /// suppression (`no_usable_step`, with why each step was dropped).
-    fn usable_steps(&mut self, r: u32, m: &Match, now: i64, sink: &mut dyn Sink) -> Option<Vec<ActionStep>> {
+    fn usable_steps(
+        &mut self,
+        r: u32,
+        m: &Match,
+        now: i64,
+        sink: &mut dyn Sink,
+    ) -> Option<Vec<ActionStep>> {
         let prog = self.prog.clone();
         let mut steps = Vec::new();
         let mut dropped = Vec::new();
@@ -144,7 +177,9 @@ impl Engine {
     fn due_send(&mut self, r: u32, m: Match, fired_at: i64, send_at: i64, steps: Vec<ActionStep>) {
         let meta = &self.prog.rules[r as usize];
         let cid = customer_of(&m);
-        let held_out = meta.holdout.is_some_and(|bp| in_holdout(&meta.name, &cid, bp));
+        let held_out = meta
+            .holdout
+            .is_some_and(|bp| in_holdout(&meta.name, &cid, bp));
         self.due.push(Due {
             customer: cid,
             rule: r,
@@ -201,17 +236,29 @@ impl Engine {
     /// A step is usable when the customer has the consent and contact
     /// attributes `trig.toml` names for its channel.
     fn eligible(&self, channel: &str, profile: &Value) -> Result<(), String> {
-        let Some(e) = self.prog.settings.eligibility.iter().find(|e| e.channel == channel) else {
+        let Some(e) = self
+            .prog
+            .settings
+            .eligibility
+            .iter()
+            .find(|e| e.channel == channel)
+        else {
             return Ok(());
         };
         if let Some(path) = &e.consent {
             if profile.path(path) != &Value::Bool(true) {
-                return Err(format!("no consent (`customer.{}` is not true)", path.join(".")));
+                return Err(format!(
+                    "no consent (`customer.{}` is not true)",
+                    path.join(".")
+                ));
             }
         }
         if let Some(path) = &e.contact {
             if profile.path(path).is_blank() {
-                return Err(format!("no contact (`customer.{}` is missing)", path.join(".")));
+                return Err(format!(
+                    "no contact (`customer.{}` is missing)",
+                    path.join(".")
+                ));
             }
         }
         Ok(())
@@ -219,11 +266,22 @@ impl Engine {
 
     /// The template language: fixed, or the dynamic value matched exactly,
     /// then by base language, then the default.
-    fn lang(&mut self, r: u32, lang: &LangMeta, m: &Match, profile: &Value, now: i64) -> Result<Option<String>, String> {
+    fn lang(
+        &mut self,
+        r: u32,
+        lang: &LangMeta,
+        m: &Match,
+        profile: &Value,
+        now: i64,
+    ) -> Result<Option<String>, String> {
         match lang {
             LangMeta::None => Ok(None),
             LangMeta::Fixed(l) => Ok(Some(l.clone())),
-            LangMeta::Dynamic { func, approved, default } => {
+            LangMeta::Dynamic {
+                func,
+                approved,
+                default,
+            } => {
                 let v = self
                     .eval(r, *func, None, &m.bindings, profile, now)
                     .map_err(|_| "type error in `lang`".to_string())?;
@@ -238,7 +296,15 @@ impl Engine {
         }
     }
 
-    fn params(&mut self, r: u32, params: &ParamsMeta, m: &Match, profile: &Value, now: i64, whatsapp: bool) -> Result<StepParams, String> {
+    fn params(
+        &mut self,
+        r: u32,
+        params: &ParamsMeta,
+        m: &Match,
+        profile: &Value,
+        now: i64,
+        whatsapp: bool,
+    ) -> Result<StepParams, String> {
         let value = |this: &mut Engine, f: u32, what: &str| -> Result<String, String> {
             let v = this
                 .eval(r, f, None, &m.bindings, profile, now)
@@ -266,7 +332,10 @@ impl Engine {
                     Some(h) => Some(value(self, *h, "header")?),
                     None => None,
                 };
-                StepParams::Positional { values: out, header }
+                StepParams::Positional {
+                    values: out,
+                    header,
+                }
             }
             ParamsMeta::Named { values, header } => {
                 let mut out = Vec::new();
@@ -277,7 +346,10 @@ impl Engine {
                     Some(h) => Some(value(self, *h, "header")?),
                     None => None,
                 };
-                StepParams::Named { values: out, header }
+                StepParams::Named {
+                    values: out,
+                    header,
+                }
             }
         })
     }
@@ -292,8 +364,11 @@ impl Engine {
         let prog = self.prog.clone();
         due.sort_by(|a, b| {
             let (ra, rb) = (&prog.rules[a.rule as usize], &prog.rules[b.rule as usize]);
-            (&a.customer, std::cmp::Reverse(ra.priority), &ra.name)
-                .cmp(&(&b.customer, std::cmp::Reverse(rb.priority), &rb.name))
+            (&a.customer, std::cmp::Reverse(ra.priority), &ra.name).cmp(&(
+                &b.customer,
+                std::cmp::Reverse(rb.priority),
+                &rb.name,
+            ))
         });
         for d in due {
             self.decide(d, sink);
@@ -304,14 +379,21 @@ impl Engine {
         let prog = self.prog.clone();
         let meta = &prog.rules[d.rule as usize];
         let at = d.send_at;
-        let Some(cust) = self.customers.get_mut(&d.customer) else { return };
+        let Some(cust) = self.customers.get_mut(&d.customer) else {
+            return;
+        };
         let state = cust.rule(d.rule);
         let blocked = if meta.once && state.extra().ever_sent {
             Some((Reason::Once, "already sent once".to_string()))
         } else if let Some((n, per)) = meta.limit {
             let floor = at.saturating_sub(per);
             let recent = state.extra().sent.iter().filter(|&&t| t > floor).count();
-            (recent >= n as usize).then(|| (Reason::Limit, format!("limit {n} per {}", super::time::format_duration(per))))
+            (recent >= n as usize).then(|| {
+                (
+                    Reason::Limit,
+                    format!("limit {n} per {}", super::time::format_duration(per)),
+                )
+            })
         } else {
             None
         };
@@ -323,10 +405,21 @@ impl Engine {
                 channels
                     .iter()
                     .find(|(c, _)| **c == *s.channel)
-                    .is_none_or(|(c, cap)| under_cap(cust, *cap, at, |rec| rec.channel.as_deref() == Some(c.as_str())))
+                    .is_none_or(|(c, cap)| {
+                        under_cap(cust, *cap, at, |rec| {
+                            rec.channel.as_deref() == Some(c.as_str())
+                        })
+                    })
             });
         }
-        let blocked = blocked.or_else(|| d.steps.is_empty().then(|| (Reason::Cap, "channel caps reached for every step".to_string())));
+        let blocked = blocked.or_else(|| {
+            d.steps.is_empty().then(|| {
+                (
+                    Reason::Cap,
+                    "channel caps reached for every step".to_string(),
+                )
+            })
+        });
         if let Some((reason, detail)) = blocked {
             self.suppress(d.rule, &d.m, at, reason, detail, sink);
             return;
@@ -337,7 +430,9 @@ impl Engine {
         state.extra().ever_sent = true;
         if let Some((n, per)) = meta.limit {
             let floor = at.saturating_sub(per);
-            while state.extra().sent.len() > n as usize && state.extra().sent.front().is_some_and(|&t| t <= floor) {
+            while state.extra().sent.len() > n as usize
+                && state.extra().sent.front().is_some_and(|&t| t <= floor)
+            {
                 state.extra().sent.pop_front();
             }
         }
@@ -366,14 +461,33 @@ impl Engine {
             }
         }
         if d.held_out {
-            self.suppress(d.rule, &d.m, at, Reason::Holdout, "in the holdout group".into(), sink);
+            self.suppress(
+                d.rule,
+                &d.m,
+                at,
+                Reason::Holdout,
+                "in the holdout group".into(),
+                sink,
+            );
             return;
         }
         let channel = d.steps[0].channel.to_string();
-        *self.stats.rules[d.rule as usize].channels.entry(channel).or_default() += 1;
+        *self.stats.rules[d.rule as usize]
+            .channels
+            .entry(channel)
+            .or_default() += 1;
         self.stats.rules[d.rule as usize].actions += 1;
         let (id, trigger) = identity(meta.name.as_str(), meta.key.is_some(), &d.m);
-        self.note(&d.customer, at, d.rule, || format!("fired: send {}", d.steps.iter().map(|s| s.channel.to_string()).collect::<Vec<_>>().join(" → ")));
+        self.note(&d.customer, at, d.rule, || {
+            format!(
+                "fired: send {}",
+                d.steps
+                    .iter()
+                    .map(|s| s.channel.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            )
+        });
         sink.action(Action {
             id,
             rule: Arc::from(meta.name.as_str()),
@@ -389,7 +503,9 @@ impl Engine {
     /// holds it.
     pub(crate) fn goal(&mut self, r: u32, ev: &Arc<Ev>) {
         let prog = self.prog.clone();
-        let Some(g) = &prog.rules[r as usize].goal else { return };
+        let Some(g) = &prog.rules[r as usize].goal else {
+            return;
+        };
         let now = ev.event.time;
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
@@ -410,7 +526,9 @@ impl Engine {
                 converted.push(i);
             }
         }
-        let Some(c) = self.customers.get_mut(&cid) else { return };
+        let Some(c) = self.customers.get_mut(&cid) else {
+            return;
+        };
         let state = c.rule(r);
         for i in converted {
             state.extra().goals[i].converted = true;
@@ -421,21 +539,52 @@ impl Engine {
                 s.sent_converted += 1;
             }
         }
-        state.extra().goals.retain(|g| !g.converted && g.deadline > now);
+        state
+            .extra()
+            .goals
+            .retain(|g| !g.converted && g.deadline > now);
     }
 
-    pub(crate) fn suppress(&mut self, r: u32, m: &Match, at: i64, reason: Reason, detail: String, sink: &mut dyn Sink) {
-        *self.stats.rules[r as usize].suppressed.entry(reason).or_default() += 1;
+    pub(crate) fn suppress(
+        &mut self,
+        r: u32,
+        m: &Match,
+        at: i64,
+        reason: Reason,
+        detail: String,
+        sink: &mut dyn Sink,
+    ) {
+        *self.stats.rules[r as usize]
+            .suppressed
+            .entry(reason)
+            .or_default() += 1;
         let cid = customer_of(m);
-        self.note(&cid, at, r, || format!("suppressed ({}): {detail}", reason.as_str()));
+        self.note(&cid, at, r, || {
+            format!("suppressed ({}): {detail}", reason.as_str())
+        });
         self.notice(r, m, at, NoticeKind::Suppressed(reason), detail, sink);
     }
 
-    pub(crate) fn notice_cancelled(&mut self, r: u32, d: &Deferred, at: i64, detail: String, sink: &mut dyn Sink) {
+    pub(crate) fn notice_cancelled(
+        &mut self,
+        r: u32,
+        d: &Deferred,
+        at: i64,
+        detail: String,
+        sink: &mut dyn Sink,
+    ) {
         self.suppress(r, &d.m, at, Reason::Cancelled, detail, sink);
     }
 
-    fn notice(&mut self, r: u32, m: &Match, at: i64, kind: NoticeKind, detail: String, sink: &mut dyn Sink) {
+    fn notice(
+        &mut self,
+        r: u32,
+        m: &Match,
+        at: i64,
+        kind: NoticeKind,
+        detail: String,
+        sink: &mut dyn Sink,
+    ) {
         let meta = &self.prog.rules[r as usize];
         let (id, trigger) = identity(&meta.name, meta.key.is_some(), m);
         sink.notice(Notice {
@@ -460,7 +609,14 @@ fn customer_of(m: &Match) -> Arc<str> {
 fn identity(rule: &str, has_key: bool, m: &Match) -> (String, TriggerRef) {
     let key = key_text(&m.key, has_key);
     let Some(ev) = m.completing() else {
-        return (action_id(rule, &key, &EventIdentity::Id("")), TriggerRef { event: Arc::from(""), at: 0, id: None });
+        return (
+            action_id(rule, &key, &EventIdentity::Id("")),
+            TriggerRef {
+                event: Arc::from(""),
+                at: 0,
+                id: None,
+            },
+        );
     };
     let e = &ev.event;
     let who = match &e.id {
@@ -503,17 +659,38 @@ pub fn match_language(wanted: &str, approved: &[String], default: Option<&str>) 
         .map(str::to_string)
 }
 
-fn under_cap(cust: &super::state::Customer, cap: CapMeta, at: i64, counts: impl Fn(&SendRecord) -> bool) -> bool {
+fn under_cap(
+    cust: &super::state::Customer,
+    cap: CapMeta,
+    at: i64,
+    counts: impl Fn(&SendRecord) -> bool,
+) -> bool {
     let floor = at.saturating_sub(cap.per_ms);
-    let n = cust.sends.iter().filter(|s| s.at > floor && counts(s)).count();
+    let n = cust
+        .sends
+        .iter()
+        .filter(|s| s.at > floor && counts(s))
+        .count();
     n < cap.count as usize
 }
 
 /// The `all` and tag caps.
-fn cap_block(prog: &crate::compile::program::Program, cust: &super::state::Customer, d: &Due, at: i64) -> Option<(Reason, String)> {
+fn cap_block(
+    prog: &crate::compile::program::Program,
+    cust: &super::state::Customer,
+    d: &Due,
+    at: i64,
+) -> Option<(Reason, String)> {
     if let Some(cap) = prog.settings.cap_all {
         if !under_cap(cust, cap, at, |_| true) {
-            return Some((Reason::Cap, format!("cap on all messages: {} per {}", cap.count, super::time::format_duration(cap.per_ms))));
+            return Some((
+                Reason::Cap,
+                format!(
+                    "cap on all messages: {} per {}",
+                    cap.count,
+                    super::time::format_duration(cap.per_ms)
+                ),
+            ));
         }
     }
     let tags = &prog.rules[d.rule as usize].tags;
@@ -523,7 +700,14 @@ fn cap_block(prog: &crate::compile::program::Program, cust: &super::state::Custo
         }
         let tagged = |s: &SendRecord| prog.rules[s.rule as usize].tags.contains(tag);
         if !under_cap(cust, *cap, at, tagged) {
-            return Some((Reason::Cap, format!("cap on tag `{tag}`: {} per {}", cap.count, super::time::format_duration(cap.per_ms))));
+            return Some((
+                Reason::Cap,
+                format!(
+                    "cap on tag `{tag}`: {} per {}",
+                    cap.count,
+                    super::time::format_duration(cap.per_ms)
+                ),
+            ));
         }
     }
     None

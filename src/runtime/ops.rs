@@ -182,14 +182,36 @@ mod tests {
 
     #[test]
     fn null_comparisons_are_false_except_equality() {
-        assert_eq!(binary(BinOp::Lt, &Value::Null, &Value::Num(1.0)), Ok(Value::Bool(false)));
-        assert_eq!(binary(BinOp::Ge, &Value::Null, &Value::Num(1.0)), Ok(Value::Bool(false)));
+        assert_eq!(
+            binary(BinOp::Lt, &Value::Null, &Value::Num(1.0)),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            binary(BinOp::Ge, &Value::Null, &Value::Num(1.0)),
+            Ok(Value::Bool(false))
+        );
         // `x != "a"` with x missing is false, like every comparison with
         // null; only the `== null` / `!= null` tests (IsNull) see null.
-        assert_eq!(binary(BinOp::Eq, &Value::Null, &Value::Null), Ok(Value::Bool(false)));
-        assert_eq!(binary(BinOp::Ne, &Value::Null, &s("a")), Ok(Value::Bool(false)));
-        assert_eq!(binary(BinOp::NotIn, &Value::Null, &Value::List(Arc::from(vec![s("a")]))), Ok(Value::Bool(false)));
-        assert_eq!(binary(BinOp::Add, &Value::Null, &Value::Num(1.0)), Ok(Value::Null));
+        assert_eq!(
+            binary(BinOp::Eq, &Value::Null, &Value::Null),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            binary(BinOp::Ne, &Value::Null, &s("a")),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            binary(
+                BinOp::NotIn,
+                &Value::Null,
+                &Value::List(Arc::from(vec![s("a")]))
+            ),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            binary(BinOp::Add, &Value::Null, &Value::Num(1.0)),
+            Ok(Value::Null)
+        );
     }
 
     #[test]
@@ -201,17 +223,29 @@ mod tests {
     #[test]
     fn strings_compare_with_times() {
         let t = parse_timestamp("2024-01-01").unwrap();
-        assert_eq!(binary(BinOp::Ge, &s("2024-01-02T00:00:00Z"), &Value::Time(t)), Ok(Value::Bool(true)));
+        assert_eq!(
+            binary(BinOp::Ge, &s("2024-01-02T00:00:00Z"), &Value::Time(t)),
+            Ok(Value::Bool(true))
+        );
         assert!(binary(BinOp::Ge, &s("soon"), &Value::Time(t)).is_err());
-        assert_eq!(binary(BinOp::Sub, &Value::Time(t + 5), &Value::Time(t)), Ok(Value::Dur(5)));
+        assert_eq!(
+            binary(BinOp::Sub, &Value::Time(t + 5), &Value::Time(t)),
+            Ok(Value::Dur(5))
+        );
     }
 
     #[test]
     fn contains_is_substring_or_membership() {
         let l = Value::List(Arc::from(vec![s("a"), s("b")]));
         assert_eq!(binary(BinOp::Contains, &l, &s("b")), Ok(Value::Bool(true)));
-        assert_eq!(binary(BinOp::Contains, &s("hello"), &s("ell")), Ok(Value::Bool(true)));
-        assert_eq!(binary(BinOp::NotContains, &s("hello"), &s("x")), Ok(Value::Bool(true)));
+        assert_eq!(
+            binary(BinOp::Contains, &s("hello"), &s("ell")),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            binary(BinOp::NotContains, &s("hello"), &s("x")),
+            Ok(Value::Bool(true))
+        );
         assert_eq!(binary(BinOp::In, &s("c"), &l), Ok(Value::Bool(false)));
     }
 }

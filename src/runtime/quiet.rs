@@ -34,7 +34,8 @@ pub fn deferral(at: i64, start: u16, end: u16, tz: Tz) -> Option<i64> {
 
 /// The first instant at or after local `date` + `minute` in `tz`.
 fn local_instant(date: NaiveDate, minute: u16, tz: Tz) -> Option<i64> {
-    let naive: NaiveDateTime = date.and_hms_opt(u32::from(minute / 60), u32::from(minute % 60), 0)?;
+    let naive: NaiveDateTime =
+        date.and_hms_opt(u32::from(minute / 60), u32::from(minute % 60), 0)?;
     // A gap is at most a few hours; step a minute at a time to its end.
     for step in 0..(24 * 60) {
         let t = naive + Duration::minutes(step);
@@ -71,7 +72,10 @@ mod tests {
             Some(ms("2024-01-10T08:00:00Z"))
         );
         // 09:00 local exactly is outside [21:00, 09:00).
-        assert_eq!(deferral(ms("2024-01-10T08:00:00Z"), NIGHT.0, NIGHT.1, tz), None);
+        assert_eq!(
+            deferral(ms("2024-01-10T08:00:00Z"), NIGHT.0, NIGHT.1, tz),
+            None
+        );
         // 21:00 local exactly is inside.
         assert!(deferral(ms("2024-01-10T20:00:00Z"), NIGHT.0, NIGHT.1, tz).is_some());
     }
@@ -83,7 +87,10 @@ mod tests {
             deferral(ms("2024-01-10T12:30:00Z"), 12 * 60, 14 * 60, tz),
             Some(ms("2024-01-10T14:00:00Z"))
         );
-        assert_eq!(deferral(ms("2024-01-10T14:00:00Z"), 12 * 60, 14 * 60, tz), None);
+        assert_eq!(
+            deferral(ms("2024-01-10T14:00:00Z"), 12 * 60, 14 * 60, tz),
+            None
+        );
     }
 
     #[test]

@@ -42,7 +42,10 @@ mod tests {
     #[test]
     fn formats() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_rfc3339(1_511_658_000_123), "2017-11-26T01:00:00.123Z");
+        assert_eq!(
+            format_rfc3339(1_511_658_000_123),
+            "2017-11-26T01:00:00.123Z"
+        );
         assert_eq!(format_duration(5_400_000), "1h30m");
         assert_eq!(format_duration(1_001), "1s1ms");
     }

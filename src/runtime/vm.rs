@@ -124,7 +124,12 @@ impl Vm {
                 let v = self.pop(pc)?;
                 match v {
                     Value::Bool(b) => self.push(Value::Bool(!b)),
-                    other => return Err(type_err(TypeError(format!("cannot apply `not` to {}", other.type_name())))),
+                    other => {
+                        return Err(type_err(TypeError(format!(
+                            "cannot apply `not` to {}",
+                            other.type_name()
+                        ))))
+                    }
                 }
             }
             Op::Neg => {
@@ -132,7 +137,12 @@ impl Vm {
                     Value::Null => Value::Null,
                     Value::Num(n) => Value::Num(-n),
                     Value::Dur(d) => Value::Dur(-d),
-                    other => return Err(type_err(TypeError(format!("cannot negate a {}", other.type_name())))),
+                    other => {
+                        return Err(type_err(TypeError(format!(
+                            "cannot negate a {}",
+                            other.type_name()
+                        ))))
+                    }
                 };
                 self.push(v);
             }
@@ -147,10 +157,14 @@ impl Vm {
                 self.push(v);
             }
             Op::List(n) => {
-                let at = self.stack.len().checked_sub(n as usize).ok_or_else(|| Fault {
-                    pc,
-                    message: "stack underflow".into(),
-                })?;
+                let at = self
+                    .stack
+                    .len()
+                    .checked_sub(n as usize)
+                    .ok_or_else(|| Fault {
+                        pc,
+                        message: "stack underflow".into(),
+                    })?;
                 let items: Vec<Value> = self.stack.drain(at..).collect();
                 self.push(Value::List(Arc::from(items)));
             }

@@ -100,7 +100,12 @@ use trig::syntax::ast::BinaryOp;
 
 /// Runs `program` over `arrivals` (in arrival order) and returns every
 /// action, per customer in firing order.
-pub fn run(program: &ir::Program, arrivals: &[Event], allowed_lateness_ms: i64, until: Option<i64>) -> Vec<Action> {
+pub fn run(
+    program: &ir::Program,
+    arrivals: &[Event],
+    allowed_lateness_ms: i64,
+    until: Option<i64>,
+) -> Vec<Action> {
     // 1. The watermark: late events are dropped.
     let mut watermark = i64::MIN;
     let mut max_seen: Option<i64> = None;
@@ -287,7 +292,8 @@ impl<'a> Customer<'a> {
             for (r, st) in self.rules.iter().enumerate() {
                 for w in &st.waits {
                     let c = (w.deadline, r, w.seq, true);
-                    if w.deadline <= limit && best.is_none_or(|b| (c.0, c.1, c.2) < (b.0, b.1, b.2)) {
+                    if w.deadline <= limit && best.is_none_or(|b| (c.0, c.1, c.2) < (b.0, b.1, b.2))
+                    {
                         best = Some(c);
                     }
                 }
@@ -298,10 +304,16 @@ impl<'a> Customer<'a> {
                     }
                 }
             }
-            let Some((at, r, seq, is_wait)) = best else { return };
+            let Some((at, r, seq, is_wait)) = best else {
+                return;
+            };
             if is_wait {
                 let st = &mut self.rules[r];
-                let i = st.waits.iter().position(|w| w.seq == seq).expect("the wait is live");
+                let i = st
+                    .waits
+                    .iter()
+                    .position(|w| w.seq == seq)
+                    .expect("the wait is live");
                 let w = st.waits.remove(i);
                 self.fire(r, w.bindings, w.key, at, out);
             } else {
@@ -375,7 +387,11 @@ impl<'a> Customer<'a> {
             };
             let gone: Vec<u64> = live
                 .iter()
-                .filter(|inst| inst.start <= t && t < inst.deadline && self.absence_holds(a, i, &inst.bindings, t))
+                .filter(|inst| {
+                    inst.start <= t
+                        && t < inst.deadline
+                        && self.absence_holds(a, i, &inst.bindings, t)
+                })
                 .map(|inst| inst.seq)
                 .collect();
             let st = &mut self.rules[r];
@@ -438,7 +454,9 @@ impl<'a> Customer<'a> {
                 if !self.matches(matcher, i, &start) {
                     return;
                 }
-                let Ok((k, kt)) = self.key(r, &start, t) else { return };
+                let Ok((k, kt)) = self.key(r, &start, t) else {
+                    return;
+                };
                 let st = &mut self.rules[r];
                 let c = match st.counters.iter().position(|c| c.key_text == kt) {
                     Some(c) => c,
@@ -469,11 +487,15 @@ impl<'a> Customer<'a> {
                     self.matched(r, start, k, kt, t, out);
                 }
             }
-            Primary::Sequence { first, within_ms, .. } => {
+            Primary::Sequence {
+                first, within_ms, ..
+            } => {
                 if !self.matches(first, i, &start) {
                     return;
                 }
-                let Ok((k, kt)) = self.key(r, &start, t) else { return };
+                let Ok((k, kt)) = self.key(r, &start, t) else {
+                    return;
+                };
                 let seq = self.next_seq();
                 let st = &mut self.rules[r];
                 // One live instance per key: a new start restarts it.
@@ -492,7 +514,15 @@ impl<'a> Customer<'a> {
     }
 
     /// The primary completed at `at`: wait, or fire now.
-    fn matched(&mut self, r: usize, b: Bindings, key: Value, key_text: String, at: i64, out: &mut Vec<Action>) {
+    fn matched(
+        &mut self,
+        r: usize,
+        b: Bindings,
+        key: Value,
+        key_text: String,
+        at: i64,
+        out: &mut Vec<Action>,
+    ) {
         if let Some(wait) = self.program.rules[r].trigger.wait_ms {
             let seq = self.next_seq();
             let st = &mut self.rules[r];
@@ -558,7 +588,11 @@ impl<'a> Customer<'a> {
             return;
         }
         if let Some((n, per)) = rule.limit {
-            let recent = st.sends.iter().filter(|&&s| s > at - per as i64 && s <= at).count();
+            let recent = st
+                .sends
+                .iter()
+                .filter(|&&s| s > at - per as i64 && s <= at)
+                .count();
             if recent >= n as usize {
                 return;
             }
@@ -574,7 +608,11 @@ impl<'a> Customer<'a> {
                 position: ce.position,
             },
         };
-        let kt = if rule.key.is_some() { key_text(&key) } else { String::new() };
+        let kt = if rule.key.is_some() {
+            key_text(&key)
+        } else {
+            String::new()
+        };
         out.push(Action {
             id: action_id(&rule.name, &kt, &who),
             rule: Arc::from(rule.name.as_str()),
@@ -624,9 +662,14 @@ impl<'a> Customer<'a> {
                 let param = |e: &TExpr| -> Option<String> {
                     let v = eval(e, &env).ok()?;
                     if whatsapp {
-                        let blank = matches!(&v, Value::Null) || matches!(&v, Value::Str(s) if s.trim().is_empty());
+                        let blank = matches!(&v, Value::Null)
+                            || matches!(&v, Value::Str(s) if s.trim().is_empty());
                         let text = v.render();
-                        if blank || text.contains('\n') || text.contains('\t') || text.contains("     ") {
+                        if blank
+                            || text.contains('\n')
+                            || text.contains('\t')
+                            || text.contains("     ")
+                        {
                             return None;
                         }
                         return Some(text);
@@ -680,7 +723,9 @@ fn pick_language(wanted: &str, approved: &[String], default: Option<&str>) -> Op
             return Some(a.clone());
         }
     }
-    default.filter(|d| approved.iter().any(|a| a == d)).map(str::to_string)
+    default
+        .filter(|d| approved.iter().any(|a| a == d))
+        .map(str::to_string)
 }
 
 /// The key as it enters the action id: type tag and rendering.
@@ -726,14 +771,20 @@ fn truth(v: &Value) -> R<bool> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Null => Ok(false),
-        other => Err(TypeError(format!("expected true or false, found a {}", kind(other)))),
+        other => Err(TypeError(format!(
+            "expected true or false, found a {}",
+            kind(other)
+        ))),
     }
 }
 
 fn field<'v>(v: &'v Value, name: &str) -> &'v Value {
     static NULL: Value = Value::Null;
     match v {
-        Value::Object(fields) => fields.iter().find(|(k, _)| &**k == name).map_or(&NULL, |(_, v)| v),
+        Value::Object(fields) => fields
+            .iter()
+            .find(|(k, _)| &**k == name)
+            .map_or(&NULL, |(_, v)| v),
         _ => &NULL,
     }
 }
@@ -781,7 +832,9 @@ pub fn eval_const(c: &Const) -> Value {
 fn eval(e: &TExpr, env: &Env) -> R<Value> {
     Ok(match &e.kind {
         TExprKind::Const(c) => eval_const(c),
-        TExprKind::List(items) => Value::List(Arc::from(items.iter().map(|i| eval(i, env)).collect::<R<Vec<_>>>()?)),
+        TExprKind::List(items) => Value::List(Arc::from(
+            items.iter().map(|i| eval(i, env)).collect::<R<Vec<_>>>()?,
+        )),
         TExprKind::Load { source, access } => load(*source, access, env),
         TExprKind::Not(x) => Value::Bool(!condition(x, env)?),
         TExprKind::Neg(x) => match eval(x, env)? {
@@ -910,7 +963,9 @@ fn inside(item: &Value, hay: &Value, sym: &str) -> R<Option<bool>> {
 
 fn binary(op: BinaryOp, a: &Value, b: &Value) -> R<Value> {
     use BinaryOp::*;
-    let cmp = |sym: &str, want: fn(Ordering) -> bool| -> R<Value> { Ok(Value::Bool(compare(a, b, sym)?.is_some_and(want))) };
+    let cmp = |sym: &str, want: fn(Ordering) -> bool| -> R<Value> {
+        Ok(Value::Bool(compare(a, b, sym)?.is_some_and(want)))
+    };
     match op {
         Eq | Ne if a.is_null() || b.is_null() => Ok(Value::Bool(false)),
         Eq => Ok(Value::Bool(same(a, b)?)),
@@ -947,7 +1002,9 @@ fn arithmetic(op: BinaryOp, a: &Value, b: &Value) -> R<Value> {
         (Div, Num(x), Num(y)) => Num(x / y),
         (Add, Time(t), Dur(d)) | (Add, Dur(d), Time(t)) => Time(t + d),
         (Sub, Time(t), Dur(d)) => Time(t - d),
-        (Sub, Time(_) | Str(_), Time(_) | Str(_)) if matches!(a, Time(_)) || matches!(b, Time(_)) => {
+        (Sub, Time(_) | Str(_), Time(_) | Str(_))
+            if matches!(a, Time(_)) || matches!(b, Time(_)) =>
+        {
             match (time_of(a), time_of(b)) {
                 (Some(x), Some(y)) => Dur(x - y),
                 _ => return Err(type_error("-", a, b)),
