@@ -213,7 +213,7 @@ fn generic_ndjson_bad_lines() {
     // An explicit --format ndjson on a Segment message says what it looks like.
     assert_eq!(
         err("ndjson", None, r#"{"type":"track","userId":"u","event":"x","timestamp":0}"#),
-        "missing field `customer` (this looks like a Segment/RudderStack message: use --format segment or auto)"
+        "missing field `customer` (this looks like a Segment/RudderStack message: use --input segment or auto)"
     );
 }
 

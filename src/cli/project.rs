@@ -83,7 +83,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
             if !p.join("trig.toml").is_file() {
                 walk(&p, out)?;
             }
-        } else if p.extension().is_some_and(|e| e == "trig") {
+        } else if p.is_file() && p.extension().is_some_and(|e| e == "trig") {
+            // `is_file` leaves out FIFOs and devices, whose read would block.
             out.push(p);
         }
     }

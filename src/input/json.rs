@@ -3,7 +3,7 @@
 //! Generic: `{"customer", "event", "time", "props", "id"}`, the first four
 //! renamed by `--map` (top-level names); other top-level fields are
 //! ignored. Segment / RudderStack: `track` and `identify` calls (see
-//! [`decode_segment`]). With `--format auto` each line is classified on
+//! [`decode_segment`]). With `--input auto` each line is classified on
 //! its own by [`is_segment`].
 
 use std::sync::Arc;
@@ -81,7 +81,7 @@ fn json_error(e: &serde_json::Error) -> DecodeError {
 /// Segment call types that carry no event for trig.
 const OTHER_CALLS: [&str; 4] = ["page", "screen", "group", "alias"];
 
-/// With `--format auto`, whether a JSON object is a Segment / RudderStack
+/// With `--input auto`, whether a JSON object is a Segment / RudderStack
 /// message: its `type` is `"track"` or `"identify"`; or, when it has no
 /// generic customer field (`customer`, or the `--map` name), it has a
 /// `userId` or `anonymousId` field or a `type` naming another Segment call
@@ -117,7 +117,7 @@ fn decode_generic(
         None => {
             let hint =
                 if explicit && (obj.contains_key("userId") || obj.contains_key("anonymousId")) {
-                    " (this looks like a Segment/RudderStack message: use --format segment or auto)"
+                    " (this looks like a Segment/RudderStack message: use --input segment or auto)"
                 } else {
                     ""
                 };
@@ -276,7 +276,12 @@ fn customer_text(v: &Json, field: &str) -> Result<Arc<str>, DecodeError> {
             Err(DecodeError::new(format!("`{field}` is empty")))
         }
         Json::String(s) => Ok(Arc::from(s.as_str())),
-        Json::Number(n) => Ok(Arc::from(number_text(n))),
+        // Only whole numbers are exact: `1.0` would merge with customer
+        // `1`, and a 30-digit number would be rounded.
+        Json::Number(n) if n.is_i64() || n.is_u64() => Ok(Arc::from(number_text(n))),
+        Json::Number(n) => Err(DecodeError::new(format!(
+            "`{field}` is the number {n}, which is not an exact whole number: send customer ids as strings"
+        ))),
         other => Err(DecodeError::new(format!(
             "`{field}` must be a string or a number, not {}",
             kind(other)
@@ -418,7 +423,9 @@ mod tests {
     fn generic_customer_forms() {
         let line = |c: &str| format!(r#"{{"customer":{c},"event":"x","time":0}}"#);
         assert_eq!(&*auto(&line("42")).unwrap().customer, "42");
-        assert_eq!(&*auto(&line("42.5")).unwrap().customer, "42.5");
+        assert!(auto(&line("42.5")).unwrap_err().contains("not an exact whole number"));
+        assert!(auto(&line("1.0")).unwrap_err().contains("send customer ids as strings"));
+        assert!(auto(&line("123456789012345678901234567890")).is_err());
         assert_eq!(&*auto(&line("\"00042\"")).unwrap().customer, "00042");
         assert_eq!(
             &*auto(&line("18446744073709551615")).unwrap().customer,

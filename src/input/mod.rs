@@ -23,7 +23,7 @@ pub use csv::MAX_RECORD_LINES;
 pub use map::{parse_map, Field, FieldMap};
 pub use time::{parse_time_json, parse_time_str};
 
-/// `--format`.
+/// `--input`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputFormat {
     /// CSV for a source named `*.csv` or `*.tsv`, else JSON lines with each

@@ -16,7 +16,9 @@
 //!    `2024-05-01T07:30:00`, `2024-05-01`.
 //! 2. **Exactly eight digits** `YYYYMMDD` that form a valid date (a string,
 //!    or an integer JSON number): midnight UTC of that day. `19970101` is
-//!    1 January 1997, not 19,970,101 seconds after 1970.
+//!    1 January 1997, not 19,970,101 seconds after 1970. Eight digits that
+//!    start with `19` or `20` but are no valid date (`19970230`) are an
+//!    error rather than a time in 1970.
 //! 3. **A number of seconds or milliseconds since 1970-01-01 UTC**, an
 //!    integer or a decimal (a JSON number, or a string holding one; an
 //!    exponent such as `1.5e9` is accepted): when its absolute value is at
@@ -48,7 +50,7 @@ pub fn parse_time_str(s: &str) -> Result<i64, String> {
         return result.map_err(|why| format!("{} is not a valid time: {why}", quote(t)));
     }
     if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-        if let Some(ms) = yyyymmdd(t) {
+        if let Some(ms) = eight_digits(t)? {
             return Ok(ms);
         }
     }
@@ -79,7 +81,7 @@ pub fn parse_time_json(v: &serde_json::Value) -> Result<i64, String> {
         serde_json::Value::Number(n) => {
             if let Some(i) = n.as_i64() {
                 if (10_000_000..=99_999_999).contains(&i) {
-                    if let Some(ms) = yyyymmdd(&i.to_string()) {
+                    if let Some(ms) = eight_digits(&i.to_string())? {
                         return Ok(ms);
                     }
                 }
@@ -153,6 +155,22 @@ fn check_date(y: i64, m: i64, d: i64) -> Result<(), String> {
         return Err(format!("there is no day {d} in {y:04}-{m:02}"));
     }
     Ok(())
+}
+
+/// Eight digits: a `YYYYMMDD` date when valid; an error when they start
+/// like a year 1900–2099 but are no valid date (`19970230` is a typo, not
+/// 19,970,230 seconds after 1970); otherwise `None` (epoch seconds).
+fn eight_digits(t: &str) -> Result<Option<i64>, String> {
+    if let Some(ms) = yyyymmdd(t) {
+        return Ok(Some(ms));
+    }
+    if t.starts_with("19") || t.starts_with("20") {
+        return Err(format!(
+            "{} looks like a YYYYMMDD date but is not a valid one",
+            quote(t)
+        ));
+    }
+    Ok(None)
 }
 
 /// Eight ASCII digits as `YYYYMMDD`, when they form a valid date.
@@ -497,11 +515,13 @@ mod tests {
     fn eight_digits_are_dates_when_valid() {
         assert_eq!(ok("19970101"), 852_076_800_000);
         assert_eq!(ok("20171126"), T - 3_600_000);
-        // Not a valid date: seconds.
-        assert_eq!(ok("19971301"), 19_971_301_000);
+        // Looks like a date but is none: an error, not 1970.
+        assert!(parse_time_str("19971301").unwrap_err().contains("not a valid one"));
+        assert!(parse_time_json(&json!(19970230)).is_err());
+        // Not date-like: seconds.
         assert_eq!(ok("00000000"), 0);
+        assert_eq!(ok("12345678"), 12_345_678_000);
         assert_eq!(parse_time_json(&json!(19970101)), Ok(852_076_800_000));
-        assert_eq!(parse_time_json(&json!(19971301)), Ok(19_971_301_000));
     }
 
     #[test]

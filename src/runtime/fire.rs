@@ -639,8 +639,13 @@ fn identity(rule: &str, has_key: bool, m: &Match) -> (String, TriggerRef) {
 }
 
 /// Exactly, then by base language (`en_GB` for `en`, `en` for `en_GB`),
-/// then the default.
+/// then the default (matched the same way: a project default `en_US`
+/// picks a template's `en`).
 pub fn match_language(wanted: &str, approved: &[String], default: Option<&str>) -> Option<String> {
+    match_one(wanted, approved).or_else(|| default.and_then(|d| match_one(d, approved)))
+}
+
+fn match_one(wanted: &str, approved: &[String]) -> Option<String> {
     if let Some(a) = approved.iter().find(|a| *a == wanted) {
         return Some(a.clone());
     }
@@ -654,9 +659,7 @@ pub fn match_language(wanted: &str, approved: &[String], default: Option<&str>) 
             return Some(a.clone());
         }
     }
-    default
-        .filter(|d| approved.iter().any(|a| a == d))
-        .map(str::to_string)
+    None
 }
 
 fn under_cap(
