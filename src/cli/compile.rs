@@ -74,6 +74,15 @@ pub fn run(a: Args) -> i32 {
 /// Writes `FILE.tmp` next to `FILE`, then renames it over `FILE`, so a
 /// reader never sees half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    // Renaming over a device or a FIFO would replace it with a file.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.is_file() {
+            return Err(format!(
+                "{}: exists and is not a regular file; give a file path for -o",
+                path.display()
+            ));
+        }
+    }
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);

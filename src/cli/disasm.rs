@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::project;
-use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
+use super::{EXIT_OK, EXIT_USAGE};
 use trig::compile::{disasm, file};
 
 #[derive(clap::Args)]
@@ -26,9 +26,10 @@ pub fn run(a: Args) -> i32 {
             super::out(&disasm::disasm(&program));
             EXIT_OK
         }
+        // Like `trig run`: a file that fails verification is exit 2.
         Err(e) => {
             eprintln!("error: {shown}: {e}");
-            EXIT_PROBLEMS
+            EXIT_USAGE
         }
     }
 }

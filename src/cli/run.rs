@@ -172,6 +172,7 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     for name in a.events.iter().filter(|n| *n != "-") {
         File::open(name).map_err(|e| format!("{name}: {e}"))?;
     }
+    refuse_overwriting_inputs(&a)?;
     let paths = if a.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -180,6 +181,9 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     let Some(program) = project::compile_or_load(&paths, a.config.as_deref())? else {
         return Ok(EXIT_PROBLEMS);
     };
+    if program.rules.is_empty() {
+        eprintln!("trig run: warning: no rules found in the given paths; events are only read");
+    }
     let max_future = program.settings.max_future_ms;
     let mut engine = Engine::new(Arc::new(program));
     if let Some(c) = &a.trace {
@@ -232,24 +236,33 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
                     Some(ev) => accept(ev, &mut cached, max_future).map(Some),
                     None => Ok(None),
                 });
-            match result {
-                Ok(Some(ev)) => {
-                    if let Err(late) = engine.push(ev, &mut out) {
+            let rejected = match result {
+                Ok(Some(ev)) => match engine.push(ev, &mut out) {
+                    Ok(()) => false,
+                    Err(late) => {
                         out.dead_letter(name, lineno, &late.to_string(), line);
+                        true
                     }
+                },
+                Ok(None) => false,
+                Err(reason) => {
+                    out.dead_letter(name, lineno, &reason, line);
+                    true
                 }
-                Ok(None) => {}
-                Err(reason) => out.dead_letter(name, lineno, &reason, line),
-            }
-            if a.max_errors.is_some_and(|m| out.dead_count >= m) {
+            };
+            // `--max-errors 0` tolerates none: it stops at the first.
+            if rejected && a.max_errors.is_some_and(|m| out.dead_count >= m.max(1)) {
                 eprintln!(
-                    "trig run: stopping after {} rejected line(s) (--max-errors)",
+                    "trig run: stopping at {name}:{lineno} after {} rejected line(s) (--max-errors)",
                     out.dead_count
                 );
                 aborted = true;
                 break 'files;
             }
             progress.tick(engine.stats().events, started);
+            if out.failed.is_some() {
+                break 'files;
+            }
         }
         let open = decoder.open_record().map(str::to_string);
         if let Err(e) = decoder.finish() {
@@ -258,16 +271,24 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         }
     }
     progress.clear();
-    engine.finish(until, &mut out);
-    out.flush()?;
+    // A stopped run ends where its input stopped: moving time on to
+    // `--until` would fire timers that the unread events might cancel.
+    engine.finish(if aborted { None } else { until }, &mut out);
+    out.flush().map_err(|e| format!("writing the output: {e}"))?;
+    if out.failed.is_some() {
+        // The reader went away (`| head`): the rest of the actions were
+        // not delivered, so the run did not succeed.
+        eprintln!("trig run: the output was closed early; stopped");
+        return Ok(EXIT_PROBLEMS);
+    }
     let elapsed = started.elapsed();
     for line in engine.take_trace() {
         eprintln!("{line}");
     }
-    if a.trace.is_some() {
-        summary::untouched(&engine);
+    if let Some(c) = &a.trace {
+        summary::untouched(&engine, c);
     }
-    summary::print(&engine, out.dead_count, elapsed);
+    summary::print(&engine, out.dead_count, a.dead_letter.is_some(), elapsed);
     Ok(if aborted { EXIT_PROBLEMS } else { EXIT_OK })
 }
 
@@ -290,6 +311,34 @@ impl CachedClock<'_> {
         self.reads += 1;
         self.now
     }
+}
+
+/// An output file that is also an input would be emptied before it is
+/// read.
+fn refuse_overwriting_inputs(a: &Args) -> Result<(), String> {
+    let outputs = [&a.out, &a.suppressed, &a.dead_letter];
+    let inputs: Vec<PathBuf> = a
+        .events
+        .iter()
+        .filter(|n| *n != "-")
+        .map(PathBuf::from)
+        .chain(a.paths.iter().cloned())
+        .chain(a.config.iter().cloned())
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    for out in outputs.into_iter().flatten() {
+        let Ok(canon) = std::fs::canonicalize(out) else { continue };
+        let rules_in_folder = |i: &PathBuf| {
+            i.is_dir() && canon.starts_with(i) && canon.extension().is_some_and(|e| e == "trig")
+        };
+        if inputs.iter().any(|i| canon == *i || rules_in_folder(i)) {
+            return Err(format!(
+                "{}: is also an input; writing it would destroy what is being read",
+                out.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses events too far ahead of the wall clock, so one device with a

@@ -19,7 +19,8 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-pub fn print(engine: &Engine, dead: u64, elapsed: Duration) {
+/// `dead_file`: whether rejected lines went to a `--dead-letter` file.
+pub fn print(engine: &Engine, dead: u64, dead_file: bool, elapsed: Duration) {
     let s = engine.stats();
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
@@ -28,10 +29,15 @@ pub fn print(engine: &Engine, dead: u64, elapsed: Duration) {
         0
     };
     let mut lines = vec![format!(
-        "events: {} read, {} late, {} rejected (dead letter); {:.2}s, events/s: {}",
+        "events: {} read, {} late, {} rejected{}; {:.2}s, events/s: {}",
         thousands(s.events),
         thousands(s.late),
         thousands(dead),
+        if dead > 0 && !dead_file {
+            " (the first shown above; --dead-letter FILE keeps them all)"
+        } else {
+            ""
+        },
         secs,
         thousands(rate)
     )];
@@ -71,15 +77,20 @@ pub fn print(engine: &Engine, dead: u64, elapsed: Duration) {
             }
         };
         let mut line = format!(
-            "goal {}: sent {} → {} converted ({:.1}%), holdout {} → {} ({:.1}%)",
+            "goal {}: sent {} → {} converted ({:.1}%)",
             r.name,
             thousands(g.sent),
             thousands(g.sent_converted),
             pct(g.sent_converted, g.sent),
-            thousands(g.holdout),
-            thousands(g.holdout_converted),
-            pct(g.holdout_converted, g.holdout)
         );
+        if g.holdout > 0 {
+            line.push_str(&format!(
+                ", holdout {} → {} ({:.1}%)",
+                thousands(g.holdout),
+                thousands(g.holdout_converted),
+                pct(g.holdout_converted, g.holdout)
+            ));
+        }
         if let Some(l) = g.lift() {
             line.push_str(&format!(", lift {l:+.1} points"));
         }
@@ -105,8 +116,13 @@ pub fn print(engine: &Engine, dead: u64, elapsed: Duration) {
     }
 }
 
-/// For `--trace`: rules that never did anything for the customer.
-pub fn untouched(engine: &Engine) {
+/// For `--trace`: rules that never did anything for the customer, or that
+/// the customer never appeared.
+pub fn untouched(engine: &Engine, customer: &str) {
+    if !engine.has_customer(customer) {
+        eprintln!("trace: customer `{customer}` does not appear in the input");
+        return;
+    }
     for line in engine.idle_rules() {
         eprintln!("{line}");
     }

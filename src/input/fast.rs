@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::time::{parse_time_json, parse_time_str};
-use crate::runtime::event::{Event, EventKind};
+use crate::runtime::event::Event;
 use crate::runtime::value::Value;
 
 /// Names seen often (event names, prop keys), shared instead of allocated
@@ -48,12 +48,12 @@ pub(crate) fn generic(text: &str, names: &mut Interner) -> Option<Event> {
     let customer = line.customer?;
     let name = line.event?;
     Some(Event {
+        kind: super::json::generic_kind(&name),
         customer,
         name,
         time: line.time?,
         id: line.id,
         props: Arc::from(line.props),
-        kind: EventKind::Track,
     })
 }
 
@@ -344,6 +344,7 @@ mod tests {
             r#"{"customer":"c","event":"x","time":"2024-01-01 10:00:00 UTC","props":{"a":1,"a":2}}"#,
             r#"{"customer":"c\u00e9","event":"caf\u00e9","time":"2024-01-01T10:00:00.123456+02:00"}"#,
             r#" { "time" : "2024-01-01" , "event" : "x" , "customer" : "c" } "#,
+            r#"{"customer":"c","event":"identify","time":"2024-01-01","props":{"vip":true}}"#,
         ];
         let mut names = Interner::default();
         for l in lines {

@@ -141,12 +141,12 @@ fn decode_generic(
         }
     };
     Ok(Event {
+        kind: generic_kind(&event_name),
         customer,
         name: event_name,
         time,
         id,
         props,
-        kind: EventKind::Track,
     })
 }
 
@@ -267,6 +267,17 @@ fn identify_traits(obj: &mut Map<String, Json>) -> Result<Fields, DecodeError> {
         }
     }
     Ok(object_fields(merged))
+}
+
+/// A generic line named `identify` is a profile update (its props are
+/// traits), as a Segment `identify` call is: the one way to give
+/// `customer.*` attributes in plain NDJSON.
+pub(crate) fn generic_kind(name: &str) -> EventKind {
+    if name == "identify" {
+        EventKind::Identify
+    } else {
+        EventKind::Track
+    }
 }
 
 /// A customer id: a non-empty string, or a number as its decimal text.

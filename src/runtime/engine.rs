@@ -139,6 +139,11 @@ impl Engine {
         &self.stats
     }
 
+    /// Whether any event of this customer was applied.
+    pub fn has_customer(&self, customer: &str) -> bool {
+        self.customers.contains_key(customer)
+    }
+
     pub fn watermark(&self) -> i64 {
         self.watermark
     }
