@@ -2008,3 +2008,160 @@ fn unknown_input_format_exits_2() {
     assert_eq!(r.stdout, "", "{r:?}");
     assert!(r.stderr.contains("xml"), "{r:?}");
 }
+
+// ------------------------------------------------------ guarding the user
+
+/// An output path that is also an input (an events file, a rule file) is
+/// refused before anything is written: it would be emptied before being
+/// read.
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let d = Dir::project("out-is-input", WELCOME);
+    d.events(
+        "events.ndjson",
+        &[r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:00:00Z"}"#],
+    );
+    let before = d.read("events.ndjson");
+    for flag in ["--out", "--suppressed", "--dead-letter"] {
+        let r = d.trig(&[
+            "run",
+            "rules.trig",
+            "--events",
+            "events.ndjson",
+            flag,
+            "events.ndjson",
+        ]);
+        r.no_panic();
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("is also an input"), "{r:?}");
+        assert_eq!(d.read("events.ndjson"), before, "the input survived {flag}");
+    }
+    let r = d.trig(&[
+        "run",
+        "rules.trig",
+        "--events",
+        "events.ndjson",
+        "--out",
+        "rules.trig",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(d.read("rules.trig").contains("rule welcome"));
+}
+
+/// A line in plain NDJSON whose event is `identify` updates the profile:
+/// the guard sees the attribute only after it.
+#[test]
+fn generic_identify_lines_set_customer_attributes() {
+    let d = Dir::project(
+        "generic-identify",
+        "rule vip_welcome:\n  when signup.completed if customer.vip\n  then send sms \"Welcome! Reply STOP to opt out\"\n",
+    );
+    d.events(
+        "events.ndjson",
+        &[
+            r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:00:00Z","id":"before"}"#,
+            r#"{"customer":"c1","event":"identify","time":"2024-05-01T12:01:00Z","props":{"vip":true}}"#,
+            r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:02:00Z","id":"after"}"#,
+        ],
+    );
+    let r = d.trig(&["run", "rules.trig", "--events", "events.ndjson"]);
+    r.ok();
+    let ids: Vec<String> = r
+        .actions()
+        .iter()
+        .map(|a| a["trigger"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["after"]);
+}
+
+/// `--max-errors 0` tolerates no rejected line: the run stops at the
+/// first one, and time is not moved on to `--until` (the unread events
+/// might have cancelled the wait).
+#[test]
+fn max_errors_zero_stops_at_the_first_rejection_and_ignores_until() {
+    let d = Dir::project(
+        "max-errors-0",
+        "rule winback:\n  when inactive for 1d\n  then send sms \"We miss you. Reply STOP to opt out\"\n",
+    );
+    d.events(
+        "events.ndjson",
+        &[
+            r#"{"customer":"c1","event":"x","time":"2024-01-01T00:00:00Z"}"#,
+            "BAD",
+            r#"{"customer":"c1","event":"x","time":"2024-01-01T12:00:00Z"}"#,
+        ],
+    );
+    let r = d.trig(&[
+        "run",
+        "rules.trig",
+        "--events",
+        "events.ndjson",
+        "--max-errors",
+        "0",
+        "--until",
+        "2024-01-02T06:00:00Z",
+    ]);
+    r.no_panic();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("events.ndjson:2"), "{r:?}");
+    assert!(r.actions().is_empty(), "{r:?}");
+}
+
+/// When the reader of stdout goes away (`| head -1`), the run stops and
+/// does not claim success.
+#[test]
+fn a_closed_stdout_stops_the_run_with_exit_1() {
+    use std::io::{BufRead, BufReader};
+    let d = Dir::project("closed-stdout", WELCOME);
+    let mut events = String::new();
+    for i in 0..200_000 {
+        events.push_str(&format!(
+            "{{\"customer\":\"c{i}\",\"event\":\"signup.completed\",\"time\":\"2024-05-01T12:00:00Z\"}}\n"
+        ));
+    }
+    d.write("events.ndjson", events);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trig"))
+        .args(["run", "rules.trig", "--events", "events.ndjson"])
+        .current_dir(&d.0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("trig starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("one line");
+    // The reader is dropped here: the pipe closes.
+    let out = child.wait_with_output().expect("trig ends");
+    assert!(first.contains("\"rule\":\"welcome\""), "{first}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("closed early"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `trig compile -o` writes a file; a directory (or a device) at that path
+/// is refused rather than replaced.
+#[test]
+fn compile_refuses_an_output_that_is_not_a_file() {
+    let d = Dir::project("compile-dir", WELCOME);
+    d.write("out.trigc/keep", "x");
+    let r = d.trig(&[
+        "compile",
+        "rules.trig",
+        "--config",
+        "trig.toml",
+        "-o",
+        "out.trigc",
+    ]);
+    r.no_panic();
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("not a regular file"), "{r:?}");
+    assert_eq!(d.read("out.trigc/keep"), "x");
+}

@@ -830,7 +830,7 @@ fn cli_disasm_refuses_garbage() {
     std::fs::write(&garbage, b"this is not bytecode at all\n").expect("write");
     let g = garbage.to_str().expect("UTF-8");
     let out = trig(&["disasm", g]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!("error: {g}: not a compiled trig file (a .trigc file starts with `TRIGC`)\n")
@@ -841,7 +841,7 @@ fn cli_disasm_refuses_garbage() {
     let bytes = encode(&cart());
     std::fs::write(&garbage, &bytes[..bytes.len() / 2]).expect("write");
     let out = trig(&["disasm", g]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.starts_with(&format!("error: {g}: truncated: ")),
@@ -850,7 +850,7 @@ fn cli_disasm_refuses_garbage() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     std::fs::write(&garbage, b"").expect("write");
     let out = trig(&["disasm", g]);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 
     let missing = dir.join("missing.trigc");
     let out = trig(&["disasm", missing.to_str().expect("UTF-8")]);

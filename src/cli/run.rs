@@ -274,7 +274,8 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     // A stopped run ends where its input stopped: moving time on to
     // `--until` would fire timers that the unread events might cancel.
     engine.finish(if aborted { None } else { until }, &mut out);
-    out.flush().map_err(|e| format!("writing the output: {e}"))?;
+    out.flush()
+        .map_err(|e| format!("writing the output: {e}"))?;
     if out.failed.is_some() {
         // The reader went away (`| head`): the rest of the actions were
         // not delivered, so the run did not succeed.
@@ -327,7 +328,9 @@ fn refuse_overwriting_inputs(a: &Args) -> Result<(), String> {
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
     for out in outputs.into_iter().flatten() {
-        let Ok(canon) = std::fs::canonicalize(out) else { continue };
+        let Ok(canon) = std::fs::canonicalize(out) else {
+            continue;
+        };
         let rules_in_folder = |i: &PathBuf| {
             i.is_dir() && canon.starts_with(i) && canon.extension().is_some_and(|e| e == "trig")
         };

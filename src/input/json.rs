@@ -434,8 +434,12 @@ mod tests {
     fn generic_customer_forms() {
         let line = |c: &str| format!(r#"{{"customer":{c},"event":"x","time":0}}"#);
         assert_eq!(&*auto(&line("42")).unwrap().customer, "42");
-        assert!(auto(&line("42.5")).unwrap_err().contains("not an exact whole number"));
-        assert!(auto(&line("1.0")).unwrap_err().contains("send customer ids as strings"));
+        assert!(auto(&line("42.5"))
+            .unwrap_err()
+            .contains("not an exact whole number"));
+        assert!(auto(&line("1.0"))
+            .unwrap_err()
+            .contains("send customer ids as strings"));
         assert!(auto(&line("123456789012345678901234567890")).is_err());
         assert_eq!(&*auto(&line("\"00042\"")).unwrap().customer, "00042");
         assert_eq!(

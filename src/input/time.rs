@@ -516,7 +516,9 @@ mod tests {
         assert_eq!(ok("19970101"), 852_076_800_000);
         assert_eq!(ok("20171126"), T - 3_600_000);
         // Looks like a date but is none: an error, not 1970.
-        assert!(parse_time_str("19971301").unwrap_err().contains("not a valid one"));
+        assert!(parse_time_str("19971301")
+            .unwrap_err()
+            .contains("not a valid one"));
         assert!(parse_time_json(&json!(19970230)).is_err());
         // Not date-like: seconds.
         assert_eq!(ok("00000000"), 0);
