@@ -119,7 +119,7 @@ pub fn print(engine: &Engine, dead: u64, dead_file: bool, elapsed: Duration) {
 /// For `--trace`: rules that never did anything for the customer, or that
 /// the customer never appeared.
 pub fn untouched(engine: &Engine, customer: &str) {
-    if !engine.has_customer(customer) {
+    if !engine.traced_customer_seen() {
         eprintln!("trace: customer `{customer}` does not appear in the input");
         return;
     }

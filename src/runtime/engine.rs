@@ -97,6 +97,12 @@ pub struct Engine {
     pub(crate) trace: Vec<String>,
     /// Rules the trace said something about.
     traced_rules: std::collections::BTreeSet<u32>,
+    /// Same-timestamp positions at the current instant.
+    positions: FxHashMap<Arc<str>, u32>,
+    positions_at: i64,
+    /// Customers whose state changed since the last idle check.
+    touched: Vec<Arc<str>>,
+    trace_seen: bool,
 }
 
 impl Engine {
@@ -119,6 +125,10 @@ impl Engine {
             trace_customer: None,
             trace: Vec::new(),
             traced_rules: Default::default(),
+            positions: FxHashMap::default(),
+            positions_at: i64::MIN,
+            touched: Vec::new(),
+            trace_seen: false,
         }
     }
 
@@ -139,9 +149,9 @@ impl Engine {
         &self.stats
     }
 
-    /// Whether any event of this customer was applied.
-    pub fn has_customer(&self, customer: &str) -> bool {
-        self.customers.contains_key(customer)
+    /// Whether any event of the traced customer was applied.
+    pub fn traced_customer_seen(&self) -> bool {
+        self.trace_seen
     }
 
     pub fn watermark(&self) -> i64 {
@@ -234,17 +244,43 @@ impl Engine {
         self.next_id
     }
 
-    fn customer(&mut self, id: &Arc<str>) -> &mut Customer {
+    /// The event's position among its customer's events with the same
+    /// timestamp. Events are applied in time order, so only the current
+    /// instant's counts are needed.
+    fn position(&mut self, event: &Event) -> u32 {
+        if event.time != self.positions_at {
+            self.positions.clear();
+            self.positions_at = event.time;
+        }
+        let n = self.positions.entry(event.customer.clone()).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+
+    /// Drops the customers touched since the last call whose state became
+    /// idle, so that memory follows live state, not the customer count.
+    pub(crate) fn drop_idle(&mut self) {
+        for id in std::mem::take(&mut self.touched) {
+            if self.customers.get(&id).is_some_and(Customer::is_idle) {
+                self.customers.remove(&id);
+            }
+        }
+    }
+
+    pub(crate) fn customer(&mut self, id: &Arc<str>) -> &mut Customer {
         self.customers
             .entry(id.clone())
             .or_insert_with(|| Customer::new(id.clone()))
     }
 
     fn apply(&mut self, event: Event, sink: &mut dyn Sink) {
-        let cust = self.customer(&event.customer);
-        let position = cust.position(event.time);
+        let position = self.position(&event);
+        self.touched.push(event.customer.clone());
+        if self.trace_on(&event.customer) {
+            self.trace_seen = true;
+        }
         if event.kind == EventKind::Identify {
-            cust.merge_profile(&event.props);
+            self.customer(&event.customer).merge_profile(&event.props);
             return;
         }
         let ev = Arc::new(Ev { event, position });
@@ -503,7 +539,7 @@ impl Engine {
                 };
                 let seqs = &mut self.customer(&cid).rule(r).seqs;
                 seqs.retain(|i| i.deadline > now && !same_key(&i.m.key, &inst.m.key));
-                seqs.push(inst);
+                push_exact(seqs, inst);
                 self.note(&cid, now, r, || {
                     "sequence started, waiting for the next event".into()
                 });
@@ -527,11 +563,14 @@ impl Engine {
         let i = match state.counters.iter().position(|c| same_key(&c.key, key)) {
             Some(i) => i,
             None => {
-                state.counters.push(Counter {
-                    key: key.clone(),
-                    times: Default::default(),
-                    armed: true,
-                });
+                push_exact(
+                    &mut state.counters,
+                    Counter {
+                        key: key.clone(),
+                        times: Default::default(),
+                        armed: true,
+                    },
+                );
                 state.counters.len() - 1
             }
         };
@@ -579,7 +618,7 @@ impl Engine {
             let waits = &mut self.customer(&cid).rule(r).waits;
             let restarted = waits.iter().any(|i| same_key(&i.m.key, &inst.m.key));
             waits.retain(|i| !same_key(&i.m.key, &inst.m.key));
-            waits.push(inst);
+            push_exact(waits, inst);
             self.arm(deadline, TimerKind::Wait { rule: r, id }, &cid);
             self.note(&cid, now, r, || {
                 format!(
@@ -853,6 +892,7 @@ impl Engine {
     }
 
     fn fire_timer(&mut self, t: Timer, sink: &mut dyn Sink) {
+        self.touched.push(t.customer.clone());
         let Some(cust) = self.customers.get_mut(&t.customer) else {
             return;
         };
@@ -870,7 +910,8 @@ impl Engine {
                 if state.extra().inactive_gen != gen {
                     return;
                 }
-                let Some(last) = state.extra().last_activity.clone() else {
+                // Taken: once per silence, and the customer may become idle.
+                let Some(last) = state.extra().last_activity.take() else {
                     return;
                 };
                 let m = Match {
@@ -900,6 +941,13 @@ impl Engine {
             }
         }
     }
+}
+
+/// Pushes without the usual doubling: these lists hold one or two items
+/// for most customers, and a million customers make the slack count.
+pub(crate) fn push_exact<T>(v: &mut Vec<T>, item: T) {
+    v.reserve_exact(1);
+    v.push(item);
 }
 
 /// What a function sees: the candidate, the bound events, the profile.

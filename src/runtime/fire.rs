@@ -72,9 +72,7 @@ impl Engine {
                 super::time::format_rfc3339(send_at)
             )
         });
-        if let Some(c) = self.customers.get_mut(&cid) {
-            c.rule(r).extra().deferred.push(d);
-        }
+        self.customer(&cid).rule(r).extra().deferred.push(d);
         self.arm(send_at, TimerKind::Deferred { rule: r, id }, &cid);
     }
 
@@ -358,6 +356,7 @@ impl Engine {
     /// priority first, then rule name; `once`, `limit` and caps apply now.
     pub(crate) fn flush_due(&mut self, sink: &mut dyn Sink) {
         if self.due.is_empty() {
+            self.drop_idle();
             return;
         }
         let mut due = std::mem::take(&mut self.due);
@@ -373,15 +372,14 @@ impl Engine {
         for d in due {
             self.decide(d, sink);
         }
+        self.drop_idle();
     }
 
     fn decide(&mut self, mut d: Due, sink: &mut dyn Sink) {
         let prog = self.prog.clone();
         let meta = &prog.rules[d.rule as usize];
         let at = d.send_at;
-        let Some(cust) = self.customers.get_mut(&d.customer) else {
-            return;
-        };
+        let cust = self.customer(&d.customer);
         let state = cust.rule(d.rule);
         let blocked = if meta.once && state.extra().ever_sent {
             Some((Reason::Once, "already sent once".to_string()))

@@ -98,6 +98,7 @@ pub struct RuleState {
 
 #[derive(Debug, Default)]
 pub struct Extra {
+    /// Bumped on every activity; a timer of an older generation is stale.
     pub inactive_gen: u64,
     pub last_activity: Option<Arc<Ev>>,
     pub seen: Vec<Seen>,
@@ -108,7 +109,27 @@ pub struct Extra {
     pub goals: Vec<GoalRecord>,
 }
 
+impl Extra {
+    fn is_idle(&self) -> bool {
+        self.last_activity.is_none()
+            && self.seen.is_empty()
+            && self.deferred.is_empty()
+            && self.sent.is_empty()
+            && !self.ever_sent
+            && self.goals.is_empty()
+    }
+}
+
 impl RuleState {
+    /// Whether this state means nothing: the same as no state at all.
+    pub fn is_idle(&self) -> bool {
+        self.waits.is_empty()
+            && self.seqs.is_empty()
+            && !self.first_seen
+            && self.counters.iter().all(|c| c.times.is_empty() && c.armed)
+            && self.extra.as_deref().is_none_or(Extra::is_idle)
+    }
+
     pub fn extra(&mut self) -> &mut Extra {
         self.extra.get_or_insert_with(Box::default)
     }
@@ -131,9 +152,6 @@ pub struct SendRecord {
 pub struct Customer {
     pub id: Arc<str>,
     pub profile: Value,
-    /// For positions among same-timestamp events.
-    pub last_time: i64,
-    pub next_position: u32,
     /// Sparse: (rule index, state), sorted by rule index.
     pub rules: Vec<(u32, RuleState)>,
     pub sends: Vec<SendRecord>,
@@ -144,8 +162,6 @@ impl Customer {
         Customer {
             id,
             profile: Value::Null,
-            last_time: i64::MIN,
-            next_position: 0,
             rules: Vec::new(),
             sends: Vec::new(),
         }
@@ -155,6 +171,8 @@ impl Customer {
         let i = match self.rules.binary_search_by_key(&rule, |(r, _)| *r) {
             Ok(i) => i,
             Err(i) => {
+                // Exact growth: most customers touch one or two rules.
+                self.rules.reserve_exact(1);
                 self.rules.insert(i, (rule, RuleState::default()));
                 i
             }
@@ -184,16 +202,12 @@ impl Customer {
         self.profile = Value::Object(Arc::from(fields));
     }
 
-    /// The position of an event at `time` among this customer's events
-    /// with the same timestamp.
-    pub fn position(&mut self, time: i64) -> u32 {
-        if time != self.last_time {
-            self.last_time = time;
-            self.next_position = 0;
-        }
-        let p = self.next_position;
-        self.next_position += 1;
-        p
+    /// Whether nothing is held for this customer: it can be dropped and
+    /// costs no memory until its next event that needs state.
+    pub fn is_idle(&self) -> bool {
+        self.profile.is_null()
+            && self.sends.is_empty()
+            && self.rules.iter().all(|(_, r)| r.is_idle())
     }
 }
 
