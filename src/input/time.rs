@@ -325,6 +325,21 @@ fn in_range(ms: i64) -> Result<i64, String> {
     }
 }
 
+/// An optional `+` or `-` at `b[*i]`, consumed; true for `-`.
+fn sign(b: &[u8], i: &mut usize) -> bool {
+    match b.get(*i) {
+        Some(b'-') => {
+            *i += 1;
+            true
+        }
+        Some(b'+') => {
+            *i += 1;
+            false
+        }
+        _ => false,
+    }
+}
+
 /// A decimal number (optional sign, digits, optional fraction, optional
 /// exponent) read exactly as epoch seconds or milliseconds. `None` when
 /// the text is not such a number; `Some(Err)` with the end of a sentence
@@ -332,17 +347,7 @@ fn in_range(ms: i64) -> Result<i64, String> {
 fn parse_epoch(t: &str) -> Option<Result<i64, String>> {
     let b = t.as_bytes();
     let mut i = 0;
-    let negative = match b.first() {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = sign(b, &mut i);
     let int_start = i;
     while b.get(i).is_some_and(u8::is_ascii_digit) {
         i += 1;
@@ -363,17 +368,7 @@ fn parse_epoch(t: &str) -> Option<Result<i64, String>> {
     let mut exponent: i64 = 0;
     if matches!(b.get(i), Some(b'e' | b'E')) {
         i += 1;
-        let exp_negative = match b.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
+        let exp_negative = sign(b, &mut i);
         let start = i;
         while b.get(i).is_some_and(u8::is_ascii_digit) {
             // Saturate: anything this large is out of range anyway.
