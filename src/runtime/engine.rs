@@ -319,7 +319,12 @@ impl Engine {
                 Op::Touch(r) => self.touch(r, ev),
                 Op::Goal(r) => self.goal(r, ev),
                 _ => {
-                    if matches!(op, Op::JumpIfFalse(_)) && self.trace_on(&ev.event.customer) {
+                    // A filter's test ends `Truthy; JumpIfFalse` (the
+                    // used-up-F skip of a sequence does not).
+                    let filter_test = matches!(op, Op::JumpIfFalse(_))
+                        && pc > 0
+                        && prog.code[pc as usize - 1] == Op::Truthy;
+                    if filter_test && self.trace_on(&ev.event.customer) {
                         self.trace_filter(handler.rule, ev);
                     }
                     match self.expression(prog, handler.rule, pc, ev, &profile) {
