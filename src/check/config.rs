@@ -120,6 +120,8 @@ pub struct RuntimeSection {
     pub allowed_lateness: Option<String>,
     /// Default `1d`.
     pub max_future: Option<String>,
+    /// Default `1d`: events whose `id` was seen within it are dropped.
+    pub dedupe_horizon: Option<String>,
 }
 
 /// A parsed cap: at most `count` messages per `per_ms`.
@@ -212,6 +214,7 @@ impl Config {
         for (key, value) in [
             ("allowed_lateness", &self.runtime.allowed_lateness),
             ("max_future", &self.runtime.max_future),
+            ("dedupe_horizon", &self.runtime.dedupe_horizon),
         ] {
             if let Some(Err((message, help))) = value.as_deref().map(parse_duration) {
                 errors.push(ConfigError {

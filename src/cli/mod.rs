@@ -7,8 +7,12 @@ mod disasm;
 mod explain;
 mod fmt;
 mod gen;
+mod outputs;
 mod project;
+mod reader;
 mod run;
+mod state;
+mod store;
 mod summary;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +43,8 @@ enum Command {
     Disasm(disasm::Args),
     /// Run rules over event streams and print the messages to send.
     Run(run::Args),
+    /// Inspect a --state folder, or erase customers from it (GDPR).
+    State(state::Args),
     /// Format rule files in place (canonical layout, comments kept).
     Fmt(fmt::Args),
     /// Explain a diagnostic code, such as T0301 or unknown-template.
@@ -68,6 +74,7 @@ pub fn main() -> i32 {
         Command::Compile(a) => compile::run(a),
         Command::Disasm(a) => disasm::run(a),
         Command::Run(a) => run::run(a),
+        Command::State(a) => state::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Gen(a) => gen::run(a),

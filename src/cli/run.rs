@@ -1,16 +1,21 @@
 //! `trig run`: rules over event streams, in event time, printing the
 //! actions to send. The I/O around the pure engine: reading event files,
-//! the wall clock (for `max_future`), output files, the summary.
+//! the wall clock (for `max_future`), output files, the durable state
+//! store and checkpoints, the summary.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufWriter, IsTerminal};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use trig::compile::Program;
 use trig::input::{parse_map, parse_time_str, Decoder, InputFormat};
-use trig::runtime::{Action, Engine, Event, Notice, Sink};
+use trig::runtime::snapshot::RestoreReport;
+use trig::runtime::{Engine, Event};
 
+use super::outputs::{Out, Outputs};
+use super::reader::{Line, Lines};
+use super::store::{RunMeta, Store};
 use super::summary;
 use super::{project, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 
@@ -50,6 +55,43 @@ pub struct Args {
     /// Stop (exit 1) after this many rejected input lines.
     #[arg(long = "max-errors", value_name = "N")]
     max_errors: Option<u64>,
+    /// Keep all runtime state in this folder and resume from it.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// With --state: checkpoint every N events, or every DURATION of wall
+    /// clock (`5s`, `1m`); also at a clean end. Default: 100000.
+    #[arg(long = "checkpoint-every", value_name = "N|DURATION")]
+    checkpoint_every: Option<String>,
+    /// Events before this time are rejected (dead letter).
+    #[arg(long = "min-time", value_name = "TIME")]
+    min_time: Option<String>,
+    /// Lines longer than this many bytes are rejected without being held in
+    /// memory.
+    #[arg(long = "max-line-bytes", value_name = "N", default_value_t = 1 << 20)]
+    max_line_bytes: usize,
+}
+
+/// When to checkpoint.
+#[derive(Clone, Copy)]
+enum Every {
+    Events(u64),
+    Wall(Duration),
+}
+
+fn parse_every(s: &str) -> Result<Every, String> {
+    if let Ok(n) = s.parse::<u64>() {
+        return if n == 0 {
+            Err(
+                "--checkpoint-every: give a number of events above 0, or a duration such as 5s"
+                    .into(),
+            )
+        } else {
+            Ok(Every::Events(n))
+        };
+    }
+    trig::syntax::parser::parse_duration(s)
+        .map(|ms| Every::Wall(Duration::from_millis(ms)))
+        .map_err(|(m, _)| format!("--checkpoint-every: {m}"))
 }
 
 /// The wall clock, behind a trait so the rest stays testable.
@@ -65,85 +107,6 @@ impl Clock for SystemClock {
     }
 }
 
-/// Action, notice and dead-letter writers.
-struct Outputs {
-    actions: Box<dyn Write>,
-    suppressed: Option<Box<dyn Write>>,
-    dead: Option<Box<dyn Write>>,
-    dead_count: u64,
-    shown_dead: u64,
-    failed: Option<String>,
-}
-
-/// Dead letters printed to stderr when no `--dead-letter` file is given.
-const SHOWN_DEAD_LETTERS: u64 = 5;
-
-impl Outputs {
-    fn write(w: &mut dyn Write, json: serde_json::Value, failed: &mut Option<String>) {
-        if failed.is_some() {
-            return;
-        }
-        let mut line = json.to_string();
-        line.push('\n');
-        if let Err(e) = w.write_all(line.as_bytes()) {
-            *failed = Some(e.to_string());
-        }
-    }
-
-    fn dead_letter(&mut self, file: &str, line: u64, reason: &str, raw: &[u8]) {
-        self.dead_count += 1;
-        let raw = String::from_utf8_lossy(raw);
-        match &mut self.dead {
-            Some(w) => {
-                let json =
-                    serde_json::json!({"file": file, "line": line, "reason": reason, "raw": raw});
-                Outputs::write(w.as_mut(), json, &mut self.failed);
-            }
-            None if self.shown_dead < SHOWN_DEAD_LETTERS => {
-                self.shown_dead += 1;
-                eprintln!("{file}:{line}: skipped: {reason}");
-            }
-            None => {}
-        }
-    }
-
-    fn flush(&mut self) -> Result<(), String> {
-        for w in [
-            Some(&mut self.actions),
-            self.suppressed.as_mut(),
-            self.dead.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Err(e) = w.flush() {
-                self.failed.get_or_insert(e.to_string());
-            }
-        }
-        match &self.failed {
-            Some(e) if !e.contains("Broken pipe") => Err(e.clone()),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl Sink for Outputs {
-    fn action(&mut self, a: Action) {
-        Outputs::write(self.actions.as_mut(), a.to_json(), &mut self.failed);
-    }
-    fn notice(&mut self, n: Notice) {
-        if let Some(w) = &mut self.suppressed {
-            Outputs::write(w.as_mut(), n.to_json(), &mut self.failed);
-        }
-    }
-}
-
-fn create(path: &Path) -> Result<Box<dyn Write>, String> {
-    File::create(path)
-        .map(|f| Box::new(BufWriter::new(f)) as Box<dyn Write>)
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
 pub fn run(a: Args) -> i32 {
     match run_inner(a, &SystemClock) {
         Ok(code) => code,
@@ -154,23 +117,46 @@ pub fn run(a: Args) -> i32 {
     }
 }
 
+/// The settings of one run, parsed from the arguments.
+struct Plan {
+    format: InputFormat,
+    map: Option<trig::input::FieldMap>,
+    until: Option<i64>,
+    min_time: Option<i64>,
+    every: Every,
+}
+
+fn plan(a: &Args) -> Result<Plan, String> {
+    let time = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|u| parse_time_str(u).map_err(|e| format!("{flag}: {e}")))
+            .transpose()
+    };
+    Ok(Plan {
+        format: a.input.parse()?,
+        map: a
+            .map
+            .as_deref()
+            .map(parse_map)
+            .transpose()
+            .map_err(|e| format!("--map: {e}"))?,
+        until: time("--until", &a.until)?,
+        min_time: time("--min-time", &a.min_time)?,
+        every: a
+            .checkpoint_every
+            .as_deref()
+            .map(parse_every)
+            .transpose()?
+            .unwrap_or(Every::Events(100_000)),
+    })
+}
+
 fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
-    let format: InputFormat = a.input.parse()?;
-    let map = a
-        .map
-        .as_deref()
-        .map(parse_map)
-        .transpose()
-        .map_err(|e| format!("--map: {e}"))?;
-    let until = a
-        .until
-        .as_deref()
-        .map(|u| parse_time_str(u).map_err(|e| format!("--until: {e}")))
-        .transpose()?;
+    let plan = plan(&a)?;
     // Every event file must open before anything runs: a typo in the
     // second file should not leave half a run's actions behind.
     for name in a.events.iter().filter(|n| *n != "-") {
-        File::open(name).map_err(|e| format!("{name}: {e}"))?;
+        std::fs::File::open(name).map_err(|e| format!("{name}: {e}"))?;
     }
     refuse_overwriting_inputs(&a)?;
     let paths = if a.paths.is_empty() {
@@ -185,102 +171,76 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         eprintln!("trig run: warning: no rules found in the given paths; events are only read");
     }
     let max_future = program.settings.max_future_ms;
-    let mut engine = Engine::new(Arc::new(program));
+    let mut store = a.state.as_deref().map(Store::open).transpose()?;
+    let (mut engine, resume) = start(program, store.as_ref())?;
     if let Some(c) = &a.trace {
         engine.trace_customer(c);
     }
-    let actions: Box<dyn Write> = match &a.out {
-        Some(p) => create(p)?,
-        None => Box::new(BufWriter::new(std::io::stdout())),
+    let actions = match &a.out {
+        Some(p) => Out::file(p, &resume.outputs)?,
+        None => Out::Stdout(BufWriter::new(std::io::stdout())),
     };
-    let mut out = Outputs {
-        actions,
-        suppressed: a.suppressed.as_deref().map(create).transpose()?,
-        dead: a.dead_letter.as_deref().map(create).transpose()?,
-        dead_count: 0,
-        shown_dead: 0,
-        failed: None,
+    let open = |p: &Option<PathBuf>| {
+        p.as_deref()
+            .map(|p| Out::file(p, &resume.outputs))
+            .transpose()
     };
+    let mut out = Outputs::new(actions, open(&a.suppressed)?, open(&a.dead_letter)?);
     let started = Instant::now();
-    let mut cached = CachedClock {
-        clock,
-        now: 0,
-        reads: 0,
+    let mut cx = Reading {
+        clock: CachedClock {
+            clock,
+            now: 0,
+            reads: 0,
+        },
+        max_future,
+        min_time: plan.min_time,
+        progress: Progress::new(),
+        checkpoints: Checkpoints::new(plan.every),
+        // Files of earlier runs keep their positions unless read again.
+        done: resume.inputs.clone(),
     };
-    let mut progress = Progress::new();
     let mut aborted = false;
-    'files: for name in &a.events {
-        let reader: Box<dyn Read> = if name == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            Box::new(File::open(name).map_err(|e| format!("{name}: {e}"))?)
-        };
-        let mut reader = BufReader::with_capacity(1 << 16, reader);
-        let mut decoder = Decoder::new(format, map.clone(), name);
-        let mut buf = Vec::new();
-        let mut lineno = 0u64;
-        loop {
-            buf.clear();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| format!("{name}: {e}"))?;
-            if n == 0 {
+    for name in &a.events {
+        let mut lines = Lines::open(name, a.max_line_bytes, &resume.inputs)?;
+        let mut decoder = Decoder::new(plan.format, plan.map.clone(), name);
+        match read_file(
+            &a,
+            &mut lines,
+            &mut decoder,
+            &mut engine,
+            &mut out,
+            &mut cx,
+            store.as_mut(),
+        )? {
+            Flow::Next => {}
+            Flow::Stop => {
+                aborted = true;
                 break;
             }
-            lineno += 1;
-            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let result = decoder
-                .decode(line)
-                .map_err(|e| e.to_string())
-                .and_then(|ev| match ev {
-                    Some(ev) => accept(ev, &mut cached, max_future).map(Some),
-                    None => Ok(None),
-                });
-            let rejected = match result {
-                Ok(Some(ev)) => match engine.push(ev, &mut out) {
-                    Ok(()) => false,
-                    Err(late) => {
-                        out.dead_letter(name, lineno, &late.to_string(), line);
-                        true
-                    }
-                },
-                Ok(None) => false,
-                Err(reason) => {
-                    out.dead_letter(name, lineno, &reason, line);
-                    true
-                }
-            };
-            // `--max-errors 0` tolerates none: it stops at the first.
-            if rejected && a.max_errors.is_some_and(|m| out.dead_count >= m.max(1)) {
-                eprintln!(
-                    "trig run: stopping at {name}:{lineno} after {} rejected line(s) (--max-errors)",
-                    out.dead_count
-                );
-                aborted = true;
-                break 'files;
-            }
-            progress.tick(engine.stats().events, started);
-            if out.failed.is_some() {
-                break 'files;
-            }
         }
-        let open = decoder.open_record().map(str::to_string);
-        if let Err(e) = decoder.finish() {
-            let raw = open.unwrap_or_default();
-            out.dead_letter(name, lineno, &e.to_string(), raw.as_bytes());
-        }
+        remember(&mut cx.done, lines.position());
     }
-    progress.clear();
+    cx.progress.clear();
     // A stopped run ends where its input stopped: moving time on to
     // `--until` would fire timers that the unread events might cancel.
-    engine.finish(if aborted { None } else { until }, &mut out);
-    out.flush()
+    engine.finish(if aborted { None } else { plan.until }, &mut out);
+    let positions = out
+        .commit()
         .map_err(|e| format!("writing the output: {e}"))?;
     if out.failed.is_some() {
         // The reader went away (`| head`): the rest of the actions were
-        // not delivered, so the run did not succeed.
+        // not delivered, so the run did not succeed (and is not
+        // checkpointed: a resumed run writes them again).
         eprintln!("trig run: the output was closed early; stopped");
         return Ok(EXIT_PROBLEMS);
+    }
+    if let Some(store) = store.as_mut() {
+        let run = RunMeta {
+            inputs: cx.done.clone(),
+            outputs: positions,
+        };
+        store.write(&engine.checkpoint(), &run)?;
     }
     let elapsed = started.elapsed();
     for line in engine.take_trace() {
@@ -291,6 +251,186 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     }
     summary::print(&engine, out.dead_count, a.dead_letter.is_some(), elapsed);
     Ok(if aborted { EXIT_PROBLEMS } else { EXIT_OK })
+}
+
+/// A fresh engine, or one restored from the store (with a report of what
+/// was resumed and what rule changes dropped).
+fn start(program: Program, store: Option<&Store>) -> Result<(Engine, RunMeta), String> {
+    let program = Arc::new(program);
+    let Some(loaded) = store.map(Store::load).transpose()?.flatten() else {
+        return Ok((Engine::new(program), RunMeta::default()));
+    };
+    let (engine, report) = Engine::restore(program, loaded.engine, loaded.customers);
+    report_restore(
+        &report,
+        &loaded.run,
+        store.map(|s| s.dir.display().to_string()),
+    );
+    Ok((engine, loaded.run))
+}
+
+fn report_restore(r: &RestoreReport, run: &RunMeta, dir: Option<String>) {
+    eprintln!(
+        "resumed from {}: {} customer(s) with state, {} pending instance(s)",
+        dir.unwrap_or_default(),
+        summary::thousands(r.customers),
+        summary::thousands(r.pending)
+    );
+    for p in &run.inputs {
+        eprintln!(
+            "  {} read up to line {}",
+            p.path,
+            summary::thousands(p.line)
+        );
+    }
+    for (rule, dropped) in &r.changed {
+        eprintln!(
+            "  rule `{rule}`: its trigger changed, so {} pending instance(s) were dropped (its send history is kept)",
+            summary::thousands(*dropped)
+        );
+    }
+    for (rule, customers) in &r.removed {
+        eprintln!(
+            "  rule `{rule}` is gone: its state for {} customer(s) was dropped",
+            summary::thousands(*customers)
+        );
+    }
+}
+
+/// What reading carries from line to line and file to file.
+struct Reading<'a> {
+    clock: CachedClock<'a>,
+    max_future: i64,
+    min_time: Option<i64>,
+    progress: Progress,
+    checkpoints: Checkpoints,
+    /// Positions of the files read to their end.
+    done: Vec<super::store::InputPos>,
+}
+
+enum Flow {
+    Next,
+    Stop,
+}
+
+fn read_file(
+    a: &Args,
+    lines: &mut Lines,
+    decoder: &mut Decoder,
+    engine: &mut Engine,
+    out: &mut Outputs,
+    cx: &mut Reading,
+    mut store: Option<&mut Store>,
+) -> Result<Flow, String> {
+    let mut buf = Vec::new();
+    let started = Instant::now();
+    loop {
+        let line = match lines.next(&mut buf)? {
+            None => break,
+            Some(l) => l,
+        };
+        let (name, lineno) = (lines.name.clone(), lines.line);
+        let rejected = match line {
+            Line::TooLong { start, length } => {
+                let reason = format!(
+                    "line of {length} bytes is longer than --max-line-bytes ({})",
+                    a.max_line_bytes
+                );
+                out.dead_letter(&name, lineno, &reason, start);
+                true
+            }
+            Line::Text(line) => {
+                let result =
+                    decoder
+                        .decode(line)
+                        .map_err(|e| e.to_string())
+                        .and_then(|ev| match ev {
+                            Some(ev) => {
+                                accept(ev, &mut cx.clock, cx.max_future, cx.min_time).map(Some)
+                            }
+                            None => Ok(None),
+                        });
+                match result {
+                    Ok(Some(ev)) => match engine.push(ev, out) {
+                        Ok(()) => false,
+                        Err(late) => {
+                            out.dead_letter(&name, lineno, &late.to_string(), line);
+                            true
+                        }
+                    },
+                    Ok(None) => false,
+                    Err(reason) => {
+                        out.dead_letter(&name, lineno, &reason, line);
+                        true
+                    }
+                }
+            }
+        };
+        // `--max-errors 0` tolerates none: it stops at the first.
+        if rejected && a.max_errors.is_some_and(|m| out.dead_count >= m.max(1)) {
+            eprintln!(
+                "trig run: stopping at {name}:{lineno} after {} rejected line(s) (--max-errors)",
+                out.dead_count
+            );
+            return Ok(Flow::Stop);
+        }
+        cx.progress.tick(engine.stats().events, started);
+        if out.failed.is_some() {
+            return Ok(Flow::Stop);
+        }
+        if let Some(store) = store.as_deref_mut() {
+            if cx.checkpoints.due() {
+                let mut inputs = cx.done.clone();
+                remember(&mut inputs, lines.position());
+                let outputs = out.commit()?;
+                store.write(&engine.checkpoint(), &RunMeta { inputs, outputs })?;
+            }
+        }
+    }
+    let open = decoder.open_record().map(str::to_string);
+    if let Err(e) = decoder.finish() {
+        let raw = open.unwrap_or_default();
+        out.dead_letter(&lines.name, lines.line, &e.to_string(), raw.as_bytes());
+    }
+    Ok(Flow::Next)
+}
+
+/// Records a file's position, replacing an older one for the same file.
+fn remember(positions: &mut Vec<super::store::InputPos>, p: Option<super::store::InputPos>) {
+    let Some(p) = p else { return };
+    positions.retain(|q| q.canonical != p.canonical);
+    positions.push(p);
+}
+
+/// Counts lines (or watches the wall clock) between checkpoints.
+struct Checkpoints {
+    every: Every,
+    lines: u64,
+    last: Instant,
+}
+
+impl Checkpoints {
+    fn new(every: Every) -> Checkpoints {
+        Checkpoints {
+            every,
+            lines: 0,
+            last: Instant::now(),
+        }
+    }
+
+    fn due(&mut self) -> bool {
+        self.lines += 1;
+        let due = match self.every {
+            Every::Events(n) => self.lines >= n,
+            // The clock is read every 256 lines, not every line.
+            Every::Wall(d) => self.lines % 256 == 0 && self.last.elapsed() >= d,
+        };
+        if due {
+            self.lines = 0;
+            self.last = Instant::now();
+        }
+        due
+    }
 }
 
 /// The wall clock read at most once per `CLOCK_EVERY` events: reading it
@@ -345,8 +485,21 @@ fn refuse_overwriting_inputs(a: &Args) -> Result<(), String> {
 }
 
 /// Refuses events too far ahead of the wall clock, so one device with a
-/// bad clock cannot push the watermark forward and fire every timer.
-fn accept(ev: Event, clock: &mut CachedClock, max_future: i64) -> Result<Event, String> {
+/// bad clock cannot push the watermark forward and fire every timer, and
+/// events before `--min-time`.
+fn accept(
+    ev: Event,
+    clock: &mut CachedClock,
+    max_future: i64,
+    min_time: Option<i64>,
+) -> Result<Event, String> {
+    if let Some(min) = min_time.filter(|m| ev.time < *m) {
+        return Err(format!(
+            "time {} is before --min-time {}",
+            trig::runtime::time::format_rfc3339(ev.time),
+            trig::runtime::time::format_rfc3339(min)
+        ));
+    }
     let limit = clock.now_ms().saturating_add(max_future);
     if ev.time > limit {
         return Err(format!(

@@ -94,6 +94,7 @@ fn settings(config: &Config) -> Settings {
             .collect(),
         allowed_lateness_ms: dur(&config.runtime.allowed_lateness, 60_000),
         max_future_ms: dur(&config.runtime.max_future, 86_400_000),
+        dedupe_horizon_ms: dur(&config.runtime.dedupe_horizon, 86_400_000),
     }
 }
 

@@ -231,6 +231,8 @@ pub struct Settings {
     pub cap_tag: Vec<(String, CapMeta)>,
     pub allowed_lateness_ms: i64,
     pub max_future_ms: i64,
+    /// Events whose `id` was seen within this long are dropped (0: off).
+    pub dedupe_horizon_ms: i64,
 }
 
 impl Default for Settings {
@@ -243,6 +245,7 @@ impl Default for Settings {
             cap_tag: Vec::new(),
             allowed_lateness_ms: 60_000,
             max_future_ms: 86_400_000,
+            dedupe_horizon_ms: 86_400_000,
         }
     }
 }

@@ -638,6 +638,7 @@ impl<'a> Verifier<'a> {
         };
         negative("allowed lateness".into(), s.allowed_lateness_ms)?;
         negative("max future".into(), s.max_future_ms)?;
+        negative("dedupe horizon".into(), s.dedupe_horizon_ms)?;
         if let Some(c) = s.cap_all {
             negative("the period of the cap on all sends".into(), c.per_ms)?;
         }

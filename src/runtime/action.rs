@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
 use super::time::format_rfc3339;
 
 /// A message to send: the cascade of steps the sender tries in turn.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Action {
     /// Stable across runs and platforms (see `runtime::ids`).
     pub id: String,
@@ -22,14 +23,14 @@ pub struct Action {
 }
 
 /// The event that completed the pattern.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TriggerRef {
     pub event: Arc<str>,
     pub at: i64,
     pub id: Option<Arc<str>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionStep {
     pub channel: Arc<str>,
     pub content: Content,
@@ -37,13 +38,13 @@ pub struct ActionStep {
     pub params: StepParams,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Content {
     Template(Arc<str>),
     Text(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum StepParams {
     None,
     Positional {
@@ -57,7 +58,7 @@ pub enum StepParams {
 }
 
 /// Why a due send did not go out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Reason {
     /// An `if` or `unless` guard did not hold.
     Guard,
@@ -89,7 +90,7 @@ impl Reason {
 }
 
 /// A send that was suppressed or deferred, with its reason.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     pub kind: NoticeKind,
     pub id: String,
@@ -101,7 +102,7 @@ pub struct Notice {
     pub trigger: TriggerRef,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoticeKind {
     Suppressed(Reason),
     /// Quiet hours moved the send to `until`.

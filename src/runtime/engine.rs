@@ -6,7 +6,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 use crate::compile::instr::Op;
@@ -58,7 +58,7 @@ struct Timer {
 
 struct Buffered {
     event: Event,
-    arrival: u64,
+    pub(crate) arrival: u64,
 }
 
 impl PartialEq for Buffered {
@@ -83,10 +83,10 @@ pub struct Engine {
     pub(crate) customers: FxHashMap<Arc<str>, Customer>,
     buffer: BinaryHeap<Reverse<Buffered>>,
     timers: BinaryHeap<Reverse<Timer>>,
-    max_seen: Option<i64>,
-    watermark: i64,
-    arrival: u64,
-    timer_seq: u64,
+    pub(crate) max_seen: Option<i64>,
+    pub(crate) watermark: i64,
+    pub(crate) arrival: u64,
+    pub(crate) timer_seq: u64,
     pub(crate) next_id: u64,
     pub(crate) vm: Vm,
     /// Sends due at `due_at`, decided together (caps and priority).
@@ -98,10 +98,14 @@ pub struct Engine {
     /// Rules the trace said something about.
     traced_rules: std::collections::BTreeSet<u32>,
     /// Same-timestamp positions at the current instant.
-    positions: FxHashMap<Arc<str>, u32>,
-    positions_at: i64,
+    pub(crate) positions: FxHashMap<Arc<str>, u32>,
+    pub(crate) positions_at: i64,
     /// Customers whose state changed since the last idle check.
     touched: Vec<Arc<str>>,
+    /// Customers whose state changed since the last checkpoint.
+    pub(crate) dirty: FxHashSet<Arc<str>>,
+    /// Event ids seen within the dedupe horizon: time and customer.
+    pub(crate) seen_ids: FxHashMap<Arc<str>, (i64, Arc<str>)>,
     trace_seen: bool,
 }
 
@@ -128,6 +132,8 @@ impl Engine {
             positions: FxHashMap::default(),
             positions_at: i64::MIN,
             touched: Vec::new(),
+            dirty: FxHashSet::default(),
+            seen_ids: FxHashMap::default(),
             trace_seen: false,
         }
     }
@@ -167,6 +173,10 @@ impl Engine {
                 watermark: self.watermark,
             });
         }
+        if self.is_duplicate(&event) {
+            self.stats.duplicates += 1;
+            return Ok(());
+        }
         self.stats.events += 1;
         let newest = self.max_seen.map_or(event.time, |m| m.max(event.time));
         self.max_seen = Some(newest);
@@ -182,6 +192,30 @@ impl Engine {
         }
         self.advance(sink);
         Ok(())
+    }
+
+    /// Whether an event with this `id` was seen within the dedupe horizon
+    /// (then it is dropped); remembers the id otherwise.
+    fn is_duplicate(&mut self, event: &Event) -> bool {
+        let horizon = self.prog.settings.dedupe_horizon_ms;
+        let Some(id) = &event.id else { return false };
+        if horizon <= 0 {
+            return false;
+        }
+        if let Some((t, _)) = self.seen_ids.get(id) {
+            if (event.time - *t).abs() <= horizon {
+                return true;
+            }
+        }
+        // Forget ids older than the horizon, now and then: amortised
+        // over as many insertions as the map holds.
+        if self.seen_ids.len() >= 1024 && self.seen_ids.len().is_power_of_two() {
+            let floor = self.watermark.saturating_sub(horizon);
+            self.seen_ids.retain(|_, (t, _)| *t >= floor);
+        }
+        self.seen_ids
+            .insert(id.clone(), (event.time, event.customer.clone()));
+        false
     }
 
     /// Ends the input: the watermark moves to the newest time seen, or to
@@ -264,7 +298,46 @@ impl Engine {
             if self.customers.get(&id).is_some_and(Customer::is_idle) {
                 self.customers.remove(&id);
             }
+            self.dirty.insert(id);
         }
+    }
+
+    /// Events read but not applied yet, in arrival order.
+    pub(crate) fn buffered(&self) -> Vec<(Event, u64)> {
+        let mut v: Vec<(Event, u64)> = self
+            .buffer
+            .iter()
+            .map(|Reverse(b)| (b.event.clone(), b.arrival))
+            .collect();
+        v.sort_by_key(|(_, a)| *a);
+        v
+    }
+
+    pub(crate) fn restore_buffer(&mut self, events: Vec<(Event, u64)>) {
+        for (event, arrival) in events {
+            self.buffer.push(Reverse(Buffered { event, arrival }));
+        }
+    }
+
+    /// Removes everything held about these customers (GDPR erasure): their
+    /// state, their buffered events, their pending sends and the ids of
+    /// their events. They are reported as removed at the next checkpoint.
+    pub fn forget(&mut self, ids: &[&str]) {
+        let gone = |c: &str| ids.contains(&c);
+        for id in ids {
+            if let Some((k, _)) = self.customers.remove_entry(*id) {
+                self.dirty.insert(k);
+            }
+        }
+        let kept: Vec<_> = std::mem::take(&mut self.buffer)
+            .into_iter()
+            .filter(|Reverse(b)| !gone(&b.event.customer))
+            .collect();
+        self.buffer = kept.into();
+        self.due.retain(|d| !gone(&d.customer));
+        self.positions.retain(|c, _| !gone(c));
+        self.seen_ids.retain(|_, (_, c)| !gone(c));
+        self.touched.retain(|c| !gone(c));
     }
 
     pub(crate) fn customer(&mut self, id: &Arc<str>) -> &mut Customer {
@@ -544,7 +617,9 @@ impl Engine {
                 };
                 let seqs = &mut self.customer(&cid).rule(r).seqs;
                 seqs.retain(|i| i.deadline > now && !same_key(&i.m.key, &inst.m.key));
-                push_exact(seqs, inst);
+                if push_bounded(seqs, inst) {
+                    self.stats.bounded += 1;
+                }
                 self.note(&cid, now, r, || {
                     "sequence started, waiting for the next event".into()
                 });
@@ -565,17 +640,16 @@ impl Engine {
         within: i64,
     ) -> bool {
         let state = self.customer(cid).rule(r);
+        let mut dropped = false;
         let i = match state.counters.iter().position(|c| same_key(&c.key, key)) {
             Some(i) => i,
             None => {
-                push_exact(
-                    &mut state.counters,
-                    Counter {
-                        key: key.clone(),
-                        times: Default::default(),
-                        armed: true,
-                    },
-                );
+                let counter = Counter {
+                    key: key.clone(),
+                    times: Default::default(),
+                    armed: true,
+                };
+                dropped = push_bounded(&mut state.counters, counter);
                 state.counters.len() - 1
             }
         };
@@ -600,6 +674,9 @@ impl Engine {
         if hit {
             c.armed = false;
         }
+        if dropped {
+            self.stats.bounded += 1;
+        }
         hit
     }
 
@@ -623,7 +700,9 @@ impl Engine {
             let waits = &mut self.customer(&cid).rule(r).waits;
             let restarted = waits.iter().any(|i| same_key(&i.m.key, &inst.m.key));
             waits.retain(|i| !same_key(&i.m.key, &inst.m.key));
-            push_exact(waits, inst);
+            if push_bounded(waits, inst) {
+                self.stats.bounded += 1;
+            }
             self.arm(deadline, TimerKind::Wait { rule: r, id }, &cid);
             self.note(&cid, now, r, || {
                 format!(
@@ -946,6 +1025,21 @@ impl Engine {
             }
         }
     }
+}
+
+/// Live instances (waits, sequences) or counters one customer may hold
+/// per rule: one key per product is fine, one per event is a runaway.
+pub(crate) const MAX_PER_RULE: usize = 1_000;
+
+/// Pushes with exact growth and drops the oldest beyond `MAX_PER_RULE`;
+/// true when it dropped one.
+pub(crate) fn push_bounded<T>(v: &mut Vec<T>, item: T) -> bool {
+    let full = v.len() >= MAX_PER_RULE;
+    if full {
+        v.remove(0);
+    }
+    push_exact(v, item);
+    full
 }
 
 /// Pushes without the usual doubling: these lists hold one or two items

@@ -1,10 +1,11 @@
 //! One input event, as the decoders produce it and the engine consumes it.
 
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use super::value::{Fields, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
     /// Something the customer did (NDJSON, CSV, Segment `track`).
     Track,
@@ -13,7 +14,7 @@ pub enum EventKind {
     Identify,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Always a string, even when the input had a number.
     pub customer: Arc<str>,

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use crate::check::channels::param_text_problem;
 use crate::compile::program::{CapMeta, LangMeta, ParamsMeta, StepMeta, TextPart};
@@ -22,12 +23,15 @@ use super::state::{key_text, Deferred, Ev, GoalRecord, Match, SendRecord};
 use super::value::Value;
 use super::Sink;
 
+/// Open goal windows kept per customer and rule.
+const MAX_GOALS: usize = 1_000;
+
 /// A send that passed guards, eligibility and holdout, waiting for limits
 /// and caps at its instant.
-#[derive(Debug)]
-pub(crate) struct Due {
-    customer: Arc<str>,
-    rule: u32,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Due {
+    pub(crate) customer: Arc<str>,
+    pub(crate) rule: u32,
     m: Match,
     fired_at: i64,
     send_at: i64,
@@ -424,18 +428,23 @@ impl Engine {
         }
         // Record the send (held-out ones too: they count for limits and caps).
         let state = cust.rule(d.rule);
-        state.extra().sent.push_back(at);
         state.extra().ever_sent = true;
-        if let Some((n, per)) = meta.limit {
-            let floor = at.saturating_sub(per);
-            while state.extra().sent.len() > n as usize
-                && state.extra().sent.front().is_some_and(|&t| t <= floor)
-            {
-                state.extra().sent.pop_front();
+        // Only `limit` needs the times, and only the latest N of them.
+        if let Some((n, _)) = meta.limit {
+            let sent = &mut state.extra().sent;
+            sent.push_back(at);
+            while sent.len() > n as usize {
+                sent.pop_front();
             }
         }
         if let Some(g) = &meta.goal {
-            state.extra().goals.push(GoalRecord {
+            let goals = &mut state.extra().goals;
+            // Open goal windows are bounded per customer; the oldest is
+            // the least likely to convert.
+            if goals.len() >= MAX_GOALS {
+                goals.remove(0);
+            }
+            goals.push(GoalRecord {
                 send_at: at,
                 deadline: at.saturating_add(g.within_ms),
                 held_out: d.held_out,

@@ -9,6 +9,7 @@ mod fire;
 pub mod ids;
 pub mod ops;
 pub mod quiet;
+pub mod snapshot;
 pub mod state;
 pub mod stats;
 pub mod time;
@@ -18,7 +19,7 @@ pub mod vm;
 pub use action::{Action, Notice};
 pub use engine::{Engine, Late};
 pub use event::{Event, EventKind};
-pub use fire::match_language;
+pub use fire::{match_language, Due};
 pub use value::Value;
 
 /// Where the engine's outputs go. The binary writes NDJSON files; tests

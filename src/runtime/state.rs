@@ -1,6 +1,7 @@
 //! Per-customer state: what each rule remembers between events. Kept
 //! small and sparse: a customer holds state only for rules that touched it.
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use super::value::Value;
 
 /// An applied event with its position among the customer's events of the
 /// same timestamp (part of the action id when the event has no `id`).
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Ev {
     pub event: Event,
     pub position: u32,
@@ -20,7 +21,7 @@ pub struct Ev {
 pub type Bindings = [Option<Arc<Ev>>; 2];
 
 /// A completed primary, on its way to a wait or to firing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Match {
     pub bindings: Bindings,
     pub key: Value,
@@ -35,7 +36,7 @@ impl Match {
 }
 
 /// A `for D` wait or a `followed by` sequence waiting for its F.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Instance {
     pub id: u64,
     pub m: Match,
@@ -45,7 +46,7 @@ pub struct Instance {
 }
 
 /// A send deferred by quiet hours.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deferred {
     pub id: u64,
     pub m: Match,
@@ -53,7 +54,7 @@ pub struct Deferred {
     pub send_at: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Counter {
     pub key: Value,
     /// The latest matching times, at most N.
@@ -63,7 +64,7 @@ pub struct Counter {
 }
 
 /// What a look-back absence remembers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Seen {
     /// Uncorrelated: the time and position of the two latest matches
     /// (older first). Only the latest before the completing event matters,
@@ -74,7 +75,7 @@ pub enum Seen {
     Events(VecDeque<Arc<Ev>>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GoalRecord {
     pub send_at: i64,
     pub deadline: i64,
@@ -87,7 +88,7 @@ pub struct GoalRecord {
 /// counting rule needs are inline; the rest (look-backs, deferrals, send
 /// history, goals, inactivity) is boxed and allocated on first use, so an
 /// idle or simple rule costs a few words per customer.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RuleState {
     pub waits: Vec<Instance>,
     pub seqs: Vec<Instance>,
@@ -96,7 +97,7 @@ pub struct RuleState {
     pub extra: Option<Box<Extra>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Extra {
     /// Bumped on every activity; a timer of an older generation is stale.
     pub inactive_gen: u64,
@@ -141,14 +142,14 @@ impl RuleState {
 }
 
 /// A send recorded for project caps.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SendRecord {
     pub at: i64,
     pub rule: u32,
     pub channel: Option<Arc<str>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Customer {
     pub id: Arc<str>,
     pub profile: Value,

@@ -53,6 +53,11 @@ pub struct Stats {
     pub quiet_without_zone: u64,
     /// Correlated look-back events dropped beyond the per-customer bound.
     pub forgotten: u64,
+    /// Events dropped because their `id` was seen within the dedupe
+    /// horizon.
+    pub duplicates: u64,
+    /// Instances dropped because a customer hit the per-rule bound.
+    pub bounded: u64,
 }
 
 impl Stats {

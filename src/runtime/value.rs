@@ -2,13 +2,14 @@
 //! hold. Strings, lists and objects are reference-counted so that binding an
 //! event to a waiting instance or reading a prop never copies text.
 
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// An object's fields in input order. Props objects are small, so a slice
 /// searched linearly beats a hash map and allocates once.
 pub type Fields = Arc<[(Arc<str>, Value)]>;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     Null,
     Bool(bool),

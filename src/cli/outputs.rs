@@ -1,0 +1,163 @@
+//! Where `trig run` writes: actions (stdout or `--out`), suppressed and
+//! deferred sends, rejected input lines. File outputs know their length,
+//! so a checkpoint can record it and a resumed run can cut a file back to
+//! it (outputs commit with the checkpoint: exactly once).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use trig::runtime::{Action, Notice, Sink};
+
+use super::store::OutputPos;
+
+/// One output stream.
+pub enum Out {
+    Stdout(BufWriter<std::io::Stdout>),
+    File {
+        w: BufWriter<File>,
+        canonical: PathBuf,
+    },
+}
+
+impl Out {
+    /// Opens `path` for writing. With a checkpointed position for the same
+    /// file, keeps what was committed and cuts off the rest (a torn line
+    /// or actions the replay will write again); otherwise starts empty.
+    pub fn file(path: &Path, resume: &[OutputPos]) -> Result<Out, String> {
+        let shown = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut f = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(path)
+            .map_err(shown)?;
+        let canonical = std::fs::canonicalize(path).map_err(shown)?;
+        let keep = resume
+            .iter()
+            .find(|o| Path::new(&o.canonical) == canonical)
+            .map_or(0, |o| o.offset);
+        f.set_len(keep).map_err(shown)?;
+        f.seek(SeekFrom::Start(keep)).map_err(shown)?;
+        Ok(Out::File {
+            w: BufWriter::new(f),
+            canonical,
+        })
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Out::Stdout(w) => w,
+            Out::File { w, .. } => w,
+        }
+    }
+
+    /// Flushes, and for files forces the bytes to disk; returns the
+    /// committed position of a file.
+    fn commit(&mut self) -> std::io::Result<Option<OutputPos>> {
+        match self {
+            Out::Stdout(w) => w.flush().map(|_| None),
+            Out::File { w, canonical } => {
+                w.flush()?;
+                let f = w.get_mut();
+                f.sync_data()?;
+                let offset = f.stream_position()?;
+                Ok(Some(OutputPos {
+                    canonical: canonical.to_string_lossy().into_owned(),
+                    offset,
+                }))
+            }
+        }
+    }
+}
+
+/// Rejected lines printed to stderr when there is no `--dead-letter` file.
+const SHOWN_DEAD_LETTERS: u64 = 5;
+
+pub struct Outputs {
+    pub actions: Out,
+    pub suppressed: Option<Out>,
+    pub dead: Option<Out>,
+    pub dead_count: u64,
+    shown_dead: u64,
+    /// The first write error; writing stops after it.
+    pub failed: Option<String>,
+}
+
+impl Outputs {
+    pub fn new(actions: Out, suppressed: Option<Out>, dead: Option<Out>) -> Outputs {
+        Outputs {
+            actions,
+            suppressed,
+            dead,
+            dead_count: 0,
+            shown_dead: 0,
+            failed: None,
+        }
+    }
+
+    fn write(out: &mut Out, json: serde_json::Value, failed: &mut Option<String>) {
+        if failed.is_some() {
+            return;
+        }
+        let mut line = json.to_string();
+        line.push('\n');
+        if let Err(e) = out.writer().write_all(line.as_bytes()) {
+            *failed = Some(e.to_string());
+        }
+    }
+
+    pub fn dead_letter(&mut self, file: &str, line: u64, reason: &str, raw: &[u8]) {
+        self.dead_count += 1;
+        let raw = String::from_utf8_lossy(raw);
+        match &mut self.dead {
+            Some(w) => {
+                let json =
+                    serde_json::json!({"file": file, "line": line, "reason": reason, "raw": raw});
+                Outputs::write(w, json, &mut self.failed);
+            }
+            None if self.shown_dead < SHOWN_DEAD_LETTERS => {
+                self.shown_dead += 1;
+                eprintln!("{file}:{line}: skipped: {reason}");
+            }
+            None => {}
+        }
+    }
+
+    /// Flushes every output (and syncs files); the committed positions of
+    /// the files, for a checkpoint.
+    pub fn commit(&mut self) -> Result<Vec<OutputPos>, String> {
+        let mut positions = Vec::new();
+        for w in [
+            Some(&mut self.actions),
+            self.suppressed.as_mut(),
+            self.dead.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            match w.commit() {
+                Ok(Some(p)) => positions.push(p),
+                Ok(None) => {}
+                Err(e) => {
+                    self.failed.get_or_insert(e.to_string());
+                }
+            }
+        }
+        match &self.failed {
+            Some(e) if !e.contains("Broken pipe") => Err(e.clone()),
+            _ => Ok(positions),
+        }
+    }
+}
+
+impl Sink for Outputs {
+    fn action(&mut self, a: Action) {
+        Outputs::write(&mut self.actions, a.to_json(), &mut self.failed);
+    }
+    fn notice(&mut self, n: Notice) {
+        if let Some(w) = &mut self.suppressed {
+            Outputs::write(w, n.to_json(), &mut self.failed);
+        }
+    }
+}
