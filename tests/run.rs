@@ -2165,3 +2165,17 @@ fn compile_refuses_an_output_that_is_not_a_file() {
     assert!(r.stderr.contains("not a regular file"), "{r:?}");
     assert_eq!(d.read("out.trigc/keep"), "x");
 }
+
+/// `--out /dev/null` (a device, as benchmarks and CI use) works: it is
+/// neither cut back nor synced like a regular file.
+#[test]
+fn out_to_dev_null_works() {
+    let d = Dir::project("dev-null", WELCOME);
+    d.events(
+        "events.ndjson",
+        &[r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:00:00Z"}"#],
+    );
+    let r = d.trig(&["run", "rules.trig", "--events", "events.ndjson", "--out", "/dev/null"]);
+    r.ok();
+    assert!(r.stderr.contains("actions: 1"), "{r:?}");
+}

@@ -13,7 +13,8 @@ use super::store::OutputPos;
 
 /// One output stream.
 pub enum Out {
-    Stdout(BufWriter<std::io::Stdout>),
+    /// Stdout, a device or a pipe: written, never cut back.
+    Stream(BufWriter<Box<dyn Write>>),
     File {
         w: BufWriter<File>,
         canonical: PathBuf,
@@ -26,6 +27,12 @@ impl Out {
     /// or actions the replay will write again); otherwise starts empty.
     pub fn file(path: &Path, resume: &[OutputPos]) -> Result<Out, String> {
         let shown = |e: std::io::Error| format!("{}: {e}", path.display());
+        let regular = std::fs::metadata(path).map_or(true, |m| m.is_file());
+        if !regular {
+            // `/dev/null`, a FIFO: nothing to cut back or sync.
+            let f = OpenOptions::new().write(true).open(path).map_err(shown)?;
+            return Ok(Out::Stream(BufWriter::new(Box::new(f))));
+        }
         let mut f = OpenOptions::new()
             .create(true)
             .write(true)
@@ -47,7 +54,7 @@ impl Out {
 
     fn writer(&mut self) -> &mut dyn Write {
         match self {
-            Out::Stdout(w) => w,
+            Out::Stream(w) => w,
             Out::File { w, .. } => w,
         }
     }
@@ -56,7 +63,7 @@ impl Out {
     /// committed position of a file.
     fn commit(&mut self) -> std::io::Result<Option<OutputPos>> {
         match self {
-            Out::Stdout(w) => w.flush().map(|_| None),
+            Out::Stream(w) => w.flush().map(|_| None),
             Out::File { w, canonical } => {
                 w.flush()?;
                 let f = w.get_mut();

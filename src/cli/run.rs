@@ -178,7 +178,7 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     }
     let actions = match &a.out {
         Some(p) => Out::file(p, &resume.outputs)?,
-        None => Out::Stdout(BufWriter::new(std::io::stdout())),
+        None => Out::Stream(BufWriter::new(Box::new(std::io::stdout()))),
     };
     let open = |p: &Option<PathBuf>| {
         p.as_deref()
