@@ -2175,7 +2175,14 @@ fn out_to_dev_null_works() {
         "events.ndjson",
         &[r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:00:00Z"}"#],
     );
-    let r = d.trig(&["run", "rules.trig", "--events", "events.ndjson", "--out", "/dev/null"]);
+    let r = d.trig(&[
+        "run",
+        "rules.trig",
+        "--events",
+        "events.ndjson",
+        "--out",
+        "/dev/null",
+    ]);
     r.ok();
     assert!(r.stderr.contains("actions: 1"), "{r:?}");
 }

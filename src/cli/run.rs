@@ -176,6 +176,9 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     if let Some(c) = &a.trace {
         engine.trace_customer(c);
     }
+    if store.is_some() {
+        engine.track_changes();
+    }
     let actions = match &a.out {
         Some(p) => Out::file(p, &resume.outputs)?,
         None => Out::Stream(BufWriter::new(Box::new(std::io::stdout()))),

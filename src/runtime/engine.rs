@@ -102,8 +102,10 @@ pub struct Engine {
     pub(crate) positions_at: i64,
     /// Customers whose state changed since the last idle check.
     touched: Vec<Arc<str>>,
-    /// Customers whose state changed since the last checkpoint.
+    /// Customers whose state changed since the last checkpoint (only
+    /// tracked when checkpoints are taken).
     pub(crate) dirty: FxHashSet<Arc<str>>,
+    pub(crate) track_changes: bool,
     /// Event ids seen within the dedupe horizon: time and customer.
     pub(crate) seen_ids: FxHashMap<Arc<str>, (i64, Arc<str>)>,
     trace_seen: bool,
@@ -133,6 +135,7 @@ impl Engine {
             positions_at: i64::MIN,
             touched: Vec::new(),
             dirty: FxHashSet::default(),
+            track_changes: false,
             seen_ids: FxHashMap::default(),
             trace_seen: false,
         }
@@ -298,8 +301,16 @@ impl Engine {
             if self.customers.get(&id).is_some_and(Customer::is_idle) {
                 self.customers.remove(&id);
             }
-            self.dirty.insert(id);
+            if self.track_changes {
+                self.dirty.insert(id);
+            }
         }
+    }
+
+    /// Remember which customers change, for `checkpoint` (a run with a
+    /// state store); without it nothing is remembered.
+    pub fn track_changes(&mut self) {
+        self.track_changes = true;
     }
 
     /// Events read but not applied yet, in arrival order.
@@ -317,27 +328,6 @@ impl Engine {
         for (event, arrival) in events {
             self.buffer.push(Reverse(Buffered { event, arrival }));
         }
-    }
-
-    /// Removes everything held about these customers (GDPR erasure): their
-    /// state, their buffered events, their pending sends and the ids of
-    /// their events. They are reported as removed at the next checkpoint.
-    pub fn forget(&mut self, ids: &[&str]) {
-        let gone = |c: &str| ids.contains(&c);
-        for id in ids {
-            if let Some((k, _)) = self.customers.remove_entry(*id) {
-                self.dirty.insert(k);
-            }
-        }
-        let kept: Vec<_> = std::mem::take(&mut self.buffer)
-            .into_iter()
-            .filter(|Reverse(b)| !gone(&b.event.customer))
-            .collect();
-        self.buffer = kept.into();
-        self.due.retain(|d| !gone(&d.customer));
-        self.positions.retain(|c, _| !gone(c));
-        self.seen_ids.retain(|_, (_, c)| !gone(c));
-        self.touched.retain(|c| !gone(c));
     }
 
     pub(crate) fn customer(&mut self, id: &Arc<str>) -> &mut Customer {

@@ -209,6 +209,7 @@ impl Engine {
         customers: impl IntoIterator<Item = CustomerRecord>,
     ) -> (Engine, RestoreReport) {
         let mut e = Engine::new(prog.clone());
+        e.track_changes();
         let mut report = RestoreReport::default();
         let index: BTreeMap<&str, (u32, &str)> = prog
             .rules
