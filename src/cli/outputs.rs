@@ -40,10 +40,13 @@ impl Out {
             .open(path)
             .map_err(shown)?;
         let canonical = std::fs::canonicalize(path).map_err(shown)?;
+        // Never longer than the file is now (it may have been moved away
+        // or truncated): padding would put NUL bytes before the next line.
+        let len = f.metadata().map_err(shown)?.len();
         let keep = resume
             .iter()
             .find(|o| Path::new(&o.canonical) == canonical)
-            .map_or(0, |o| o.offset);
+            .map_or(0, |o| o.offset.min(len));
         f.set_len(keep).map_err(shown)?;
         f.seek(SeekFrom::Start(keep)).map_err(shown)?;
         Ok(Out::File {

@@ -17,7 +17,8 @@ pub struct Lines {
     reader: BufReader<Box<dyn Read>>,
     pub name: String,
     canonical: Option<String>,
-    fingerprint: String,
+    /// The file's first `FINGERPRINT_BYTES` bytes.
+    head: Vec<u8>,
     /// Bytes consumed so far and lines read.
     pub offset: u64,
     pub line: u64,
@@ -33,7 +34,9 @@ pub enum Line<'a> {
 
 impl Lines {
     /// Opens `name` (`-` is stdin), resuming at a recorded position when
-    /// it is the same file.
+    /// it is the same file: the bytes before that position (up to
+    /// `FINGERPRINT_BYTES`) hash the same. Appending to a file keeps its
+    /// fingerprint; a new file under the old name does not.
     pub fn open(name: &str, limit: usize, resume: &[InputPos]) -> Result<Lines, String> {
         let shown = |e: std::io::Error| format!("{name}: {e}");
         if name == "-" {
@@ -41,43 +44,67 @@ impl Lines {
                 reader: BufReader::with_capacity(1 << 16, Box::new(std::io::stdin())),
                 name: name.to_string(),
                 canonical: None,
-                fingerprint: String::new(),
+                head: Vec::new(),
                 offset: 0,
                 line: 0,
                 limit,
             });
         }
         let mut f = File::open(name).map_err(shown)?;
-        let fingerprint = fingerprint(&mut f).map_err(shown)?;
+        let mut head = Vec::new();
+        f.by_ref()
+            .take(FINGERPRINT_BYTES)
+            .read_to_end(&mut head)
+            .map_err(shown)?;
         let canonical = std::fs::canonicalize(name)
             .map_err(shown)?
             .to_string_lossy()
             .into_owned();
-        let at = resume
-            .iter()
-            .find(|p| p.canonical == canonical && p.fingerprint == fingerprint);
+        let at = resume.iter().find(|p| {
+            let n = (p.offset.min(FINGERPRINT_BYTES) as usize).min(head.len());
+            p.canonical == canonical
+                && p.offset.min(FINGERPRINT_BYTES) as usize == n
+                && p.fingerprint == fingerprint(&head[..n])
+        });
         let (offset, line) = at.map_or((0, 0), |p| (p.offset, p.line));
         f.seek(SeekFrom::Start(offset)).map_err(shown)?;
         Ok(Lines {
             reader: BufReader::with_capacity(1 << 16, Box::new(f)),
             name: name.to_string(),
             canonical: Some(canonical),
-            fingerprint,
+            head,
             offset,
             line,
             limit,
         })
     }
 
+    /// The file's first line (for a CSV header when resuming mid-file).
+    pub fn first_line(&self) -> Result<Option<Vec<u8>>, String> {
+        let f = File::open(&self.name).map_err(|e| format!("{}: {e}", self.name))?;
+        let mut r = BufReader::new(f.take(self.limit as u64 + 1));
+        let mut buf = Vec::new();
+        r.read_until(b'\n', &mut buf)
+            .map_err(|e| format!("{}: {e}", self.name))?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        Ok(Some(buf))
+    }
+
     /// Where reading stands, for a checkpoint (`None` for stdin, which
     /// cannot be resumed).
     pub fn position(&self) -> Option<InputPos> {
+        let n = (self.offset.min(FINGERPRINT_BYTES) as usize).min(self.head.len());
         Some(InputPos {
             path: self.name.clone(),
             canonical: self.canonical.clone()?,
             offset: self.offset,
             line: self.line,
-            fingerprint: self.fingerprint.clone(),
+            fingerprint: fingerprint(&self.head[..n]),
         })
     }
 
@@ -130,10 +157,11 @@ impl Lines {
     }
 }
 
-fn fingerprint(f: &mut File) -> std::io::Result<String> {
-    let mut head = Vec::new();
-    f.by_ref().take(FINGERPRINT_BYTES).read_to_end(&mut head)?;
-    f.seek(SeekFrom::Start(0))?;
-    let digest = Sha256::digest(&head);
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+/// SHA-256 (hex) of the bytes before the position, up to
+/// `FINGERPRINT_BYTES`.
+fn fingerprint(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -207,6 +207,12 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     for name in &a.events {
         let mut lines = Lines::open(name, a.max_line_bytes, &resume.inputs)?;
         let mut decoder = Decoder::new(plan.format, plan.map.clone(), name);
+        if lines.offset > 0 && decoder.is_csv() {
+            // Resumed mid-file: the CSV header is behind us; read it again.
+            if let Some(first) = lines.first_line()? {
+                let _ = decoder.decode(&first);
+            }
+        }
         match read_file(
             &a,
             &mut lines,
@@ -218,6 +224,9 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         )? {
             Flow::Next => {}
             Flow::Stop => {
+                // The stopped file's position is kept: a resume goes on
+                // after the line that stopped it.
+                remember(&mut cx.done, lines.position());
                 aborted = true;
                 break;
             }

@@ -27,8 +27,9 @@ pub struct InputPos {
     /// Bytes consumed and lines read.
     pub offset: u64,
     pub line: u64,
-    /// SHA-256 (hex) of the file's first `FINGERPRINT_BYTES` bytes: a new
-    /// daily file under the same name starts again at 0.
+    /// SHA-256 (hex) of the file's bytes before `offset`, at most the
+    /// first 4 KiB: a new daily file under the same name starts again at
+    /// 0, while a file that only grew is resumed.
     pub fingerprint: String,
 }
 

@@ -29,8 +29,13 @@ pub fn print(engine: &Engine, dead: u64, dead_file: bool, elapsed: Duration) {
         0
     };
     let mut lines = vec![format!(
-        "events: {} read, {} late, {} rejected{}; {:.2}s, events/s: {}",
+        "events: {} read, {}{} late, {} rejected{}; {:.2}s, events/s: {}",
         thousands(s.events),
+        if s.duplicates > 0 {
+            format!("{} duplicate(s) dropped, ", thousands(s.duplicates))
+        } else {
+            String::new()
+        },
         thousands(s.late),
         thousands(dead),
         if dead > 0 && !dead_file {
@@ -103,6 +108,13 @@ pub fn print(engine: &Engine, dead: u64, dead_file: bool, elapsed: Duration) {
             "type errors: {name} at {}: {msg} ({} time(s); the rule did not fire)",
             p.code_loc(*pc),
             thousands(*n)
+        ));
+    }
+    if s.bounded > 0 || s.forgotten > 0 {
+        lines.push(format!(
+            "bounds: {} instance(s) dropped at the per-customer limit of 1,000 per rule, {} remembered event(s) forgotten",
+            thousands(s.bounded),
+            thousands(s.forgotten)
         ));
     }
     if s.quiet_without_zone > 0 {

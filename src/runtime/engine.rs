@@ -14,7 +14,7 @@ use crate::compile::program::{AbsenceMode, Kind, Program};
 
 use super::event::{Event, EventKind};
 use super::fire::Due;
-use super::state::{Bindings, Counter, Customer, Ev, Instance, Match, Seen};
+use super::state::{Bindings, Counter, Customer, Ev, Instance, Match, RuleState, Seen};
 use super::stats::Stats;
 use super::time::format_rfc3339;
 use super::value::Value;
@@ -43,9 +43,23 @@ impl std::fmt::Display for Late {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum TimerKind {
-    Wait { rule: u32, id: u64 },
-    Inactive { rule: u32, gen: u64 },
-    Deferred { rule: u32, id: u64 },
+    Wait {
+        rule: u32,
+        id: u64,
+    },
+    Inactive {
+        rule: u32,
+        gen: u64,
+    },
+    Deferred {
+        rule: u32,
+        id: u64,
+    },
+    /// Drop expired sequences and counted events of a customer who may
+    /// never come back, so memory and the store follow live state.
+    Sweep {
+        rule: u32,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -605,11 +619,13 @@ impl Engine {
                     start: now,
                     deadline: now.saturating_add(within_ms),
                 };
+                let deadline = inst.deadline;
                 let seqs = &mut self.customer(&cid).rule(r).seqs;
                 seqs.retain(|i| i.deadline > now && !same_key(&i.m.key, &inst.m.key));
                 if push_bounded(seqs, inst) {
                     self.stats.bounded += 1;
                 }
+                self.arm(deadline, TimerKind::Sweep { rule: r }, &cid);
                 self.note(&cid, now, r, || {
                     "sequence started, waiting for the next event".into()
                 });
@@ -656,6 +672,7 @@ impl Engine {
             c.armed = true;
         }
         let inside = c.times.iter().filter(|&&t| t > floor).count();
+        let window_starts = c.times.is_empty();
         c.times.push_back(now);
         while c.times.len() > times as usize {
             c.times.pop_front();
@@ -666,6 +683,12 @@ impl Engine {
         }
         if dropped {
             self.stats.bounded += 1;
+        }
+        if window_starts {
+            // Just after the event leaves (t−D, t] even for an event at
+            // exactly t + D, which still needs it for the re-arm test.
+            let at = now.saturating_add(within).saturating_add(1);
+            self.arm(at, TimerKind::Sweep { rule: r }, cid);
         }
         hit
     }
@@ -1013,8 +1036,41 @@ impl Engine {
                 let d = state.extra().deferred.swap_remove(i);
                 self.send_deferred(rule, d, sink);
             }
+            TimerKind::Sweep { rule } => {
+                let within = match self.prog.rules[rule as usize].kind {
+                    Kind::Count { within_ms, .. } => Some(within_ms),
+                    _ => None,
+                };
+                let next = sweep(cust.rule(rule), t.at, within);
+                if let Some(at) = next {
+                    self.arm(at, TimerKind::Sweep { rule }, &t.customer);
+                }
+            }
         }
     }
+}
+
+/// Drops what has expired at `now`: sequences whose window ended, and
+/// counted events older than (now − D) (an event at exactly now − D is
+/// kept: an event at `now` still needs it to tell that the count did not
+/// fall). Counters left empty go: an empty counter is no counter. Returns
+/// when to sweep again, if counted events remain.
+fn sweep(state: &mut RuleState, now: i64, within: Option<i64>) -> Option<i64> {
+    state.seqs.retain(|i| i.deadline > now);
+    let within = within?;
+    let floor = now.saturating_sub(within);
+    for c in &mut state.counters {
+        while c.times.front().is_some_and(|&t| t < floor) {
+            c.times.pop_front();
+        }
+    }
+    state.counters.retain(|c| !c.times.is_empty());
+    state
+        .counters
+        .iter()
+        .filter_map(|c| c.times.front())
+        .min()
+        .map(|oldest| oldest.saturating_add(within).saturating_add(1))
 }
 
 /// Live instances (waits, sequences) or counters one customer may hold

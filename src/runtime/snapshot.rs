@@ -218,7 +218,13 @@ impl Engine {
             .map(|(i, r)| (r.name.as_str(), (i as u32, r.fingerprint.as_str())))
             .collect();
         for rec in customers {
-            let c = e.restore_customer(rec, &index, &mut report);
+            let (c, modified) = e.restore_customer(rec, &index, &mut report);
+            // A customer whose stored state a rule change altered is
+            // written again at the next checkpoint (or deleted, if nothing
+            // is left), so the drop is reported once and cannot come back.
+            if modified {
+                e.dirty.insert(c.id.clone());
+            }
             if !c.is_idle() {
                 e.customers.insert(c.id.clone(), c);
             }
@@ -234,18 +240,21 @@ impl Engine {
         rec: CustomerRecord,
         index: &BTreeMap<&str, (u32, &str)>,
         report: &mut RestoreReport,
-    ) -> Customer {
+    ) -> (Customer, bool) {
         let mut c = Customer::new(rec.id);
+        let mut modified = false;
         c.profile = rec.profile;
         for r in rec.rules {
             let Some(&(idx, fingerprint)) = index.get(r.name.as_str()) else {
                 *report.removed.entry(r.name).or_default() += 1;
+                modified = true;
                 continue;
             };
             let mut state = r.state;
             if fingerprint != r.fingerprint {
                 *report.changed.entry(r.name).or_default() += state.pending();
                 state.reset_pattern();
+                modified = true;
             }
             report.pending += state.pending();
             c.rules.push((idx, state));
@@ -262,7 +271,7 @@ impl Engine {
                 channel: s.channel,
             })
             .collect();
-        c
+        (c, modified)
     }
 
     fn restore_meta(&mut self, m: EngineMeta, index: &BTreeMap<&str, (u32, &str)>) {
@@ -310,6 +319,19 @@ impl Engine {
                         TimerKind::Wait { rule: *r, id: w.id },
                         id.clone(),
                     ));
+                }
+                let counted = match self.prog.rules[*r as usize].kind {
+                    Kind::Count { within_ms, .. } => state
+                        .counters
+                        .iter()
+                        .filter_map(|c| c.times.front())
+                        .map(|t| t.saturating_add(within_ms).saturating_add(1))
+                        .min(),
+                    _ => None,
+                };
+                let sweep = state.seqs.iter().map(|s| s.deadline).chain(counted).min();
+                if let Some(at) = sweep {
+                    timers.push((at, TimerKind::Sweep { rule: *r }, id.clone()));
                 }
                 let Some(x) = state.extra_ref() else { continue };
                 for d in &x.deferred {

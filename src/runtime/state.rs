@@ -127,7 +127,7 @@ impl RuleState {
         self.waits.is_empty()
             && self.seqs.is_empty()
             && !self.first_seen
-            && self.counters.iter().all(|c| c.times.is_empty() && c.armed)
+            && self.counters.iter().all(|c| c.times.is_empty())
             && self.extra.as_deref().is_none_or(Extra::is_idle)
     }
 

@@ -1,0 +1,237 @@
+//! Fuzz findings stay fixed: every file under
+//! `tests/fuzz_regressions/<target>/` is replayed through the body of the
+//! fuzz target that found it (`tests/fuzz_regressions/support.rs`, the
+//! same file the cargo-fuzz crate in `fuzz/` builds), and must neither
+//! panic nor hang. The seed corpus (`fuzz/seeds/<target>/`) is replayed
+//! too, so the shared target bodies run in every `cargo test`.
+//!
+//! Findings not fixed yet sit in `tests/fuzz_regressions/<target>/pending/`:
+//! the main replay skips them, and each has its own `#[ignore]`d test
+//! below (`cargo test --test fuzz_regressions -- --ignored` replays them).
+//! When one is fixed, move its file up out of `pending/` and delete its
+//! test. fuzz/README.md describes the whole loop.
+
+#[path = "fuzz_regressions/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The stack the `trig` binary runs with (its main thread's).
+const STACK: usize = 8 * 1024 * 1024;
+/// Far beyond what any input should take, even in a debug build.
+const HANG: Duration = Duration::from_secs(120);
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn regressions() -> PathBuf {
+    root().join("tests/fuzz_regressions")
+}
+
+fn target_fn(name: &str) -> support::Target {
+    support::TARGETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| *f)
+        .unwrap_or_else(|| panic!("no fuzz target named `{name}`"))
+}
+
+/// The files directly in `dir`, sorted (none when it does not exist).
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs one input through a target on its own thread; `Err` says how it
+/// failed (the panic message, or that it did not finish).
+fn replay(target: &str, file: &Path) -> Result<(), String> {
+    let f = target_fn(target);
+    let data = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("{target}: {}", file.display()))
+        .stack_size(STACK)
+        .spawn(move || {
+            let result = std::panic::catch_unwind(|| f(&data)).map_err(|e| {
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "a panic without a message".to_string())
+            });
+            let _ = tx.send(result);
+        })
+        .map_err(|e| format!("cannot start a thread: {e}"))?;
+    match rx.recv_timeout(HANG) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(msg)) => Err(format!("panicked: {msg}")),
+        Err(_) => Err(format!("did not finish within {}s", HANG.as_secs())),
+    }
+}
+
+/// Replays every file of `dir` through `target`; the failures, one line each.
+fn replay_dir(target: &str, dir: &Path) -> (usize, Vec<String>) {
+    let files = files_in(dir);
+    let failures = files
+        .iter()
+        .filter_map(|f| {
+            replay(target, f)
+                .err()
+                .map(|e| format!("{target} {}: {e}", f.display()))
+        })
+        .collect();
+    (files.len(), failures)
+}
+
+#[test]
+fn fixed_findings_stay_fixed() {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for (target, _) in support::TARGETS {
+        let (n, f) = replay_dir(target, &regressions().join(target));
+        total += n;
+        failures.extend(f);
+    }
+    eprintln!("replayed {total} fuzz regression input(s)");
+    assert!(
+        failures.is_empty(),
+        "fuzz regressions fail again (see fuzz/README.md):\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn seeds_run_clean() {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for (target, _) in support::TARGETS {
+        let (n, f) = replay_dir(target, &root().join("fuzz/seeds").join(target));
+        assert!(n > 0, "fuzz/seeds/{target}/ is empty");
+        total += n;
+        failures.extend(f);
+    }
+    eprintln!("replayed {total} seed(s)");
+    assert!(failures.is_empty(), "seeds fail:\n{}", failures.join("\n"));
+    // Seeds that no longer load still replay fine, but fuzz only the
+    // header checks: say so rather than fail.
+    for f in files_in(&root().join("fuzz/seeds/trigc_load")) {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        if let Err(e) = trig::compile::file::decode(&bytes) {
+            eprintln!(
+                "note: {} does not load ({e}); rerun \
+                 `cargo test --test fuzz_regressions -- --ignored write_trigc_seeds`",
+                f.display()
+            );
+        }
+    }
+}
+
+/// Folders are targets, and files sit in a target folder (or its
+/// `pending/`), so that nothing put here is silently never replayed.
+#[test]
+fn regression_folders_are_targets() {
+    let names: Vec<&str> = support::TARGETS.iter().map(|(n, _)| *n).collect();
+    for entry in std::fs::read_dir(regressions()).expect("tests/fuzz_regressions/") {
+        let path = entry.expect("a folder entry").path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if path.is_file() {
+            assert!(
+                name == "support.rs" || name == "README.md",
+                "{}: put inputs in a folder named after their target",
+                path.display()
+            );
+            continue;
+        }
+        assert!(
+            names.contains(&name.as_str()),
+            "tests/fuzz_regressions/{name}/ is not a fuzz target (targets: {names:?})"
+        );
+        for sub in std::fs::read_dir(&path).expect("a target folder") {
+            let sub = sub.expect("a folder entry").path();
+            assert!(
+                sub.is_file() || sub.file_name().is_some_and(|n| n == "pending"),
+                "{}: only files and pending/ belong in a target folder",
+                sub.display()
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Findings not fixed yet: one ignored test per file in a pending/ folder.
+// ---------------------------------------------------------------------------
+
+/// Every `pending/` file, as `target/file`; each must have a test below.
+const PENDING: &[&str] = &[];
+
+#[allow(dead_code)] // used only while PENDING is not empty
+fn replay_pending(target: &str, file: &str) {
+    let path = regressions().join(target).join("pending").join(file);
+    if let Err(e) = replay(target, &path) {
+        panic!("{target} {}: {e}", path.display());
+    }
+}
+
+#[test]
+fn every_pending_finding_has_a_test() {
+    let mut found = Vec::new();
+    for (target, _) in support::TARGETS {
+        for f in files_in(&regressions().join(target).join("pending")) {
+            let name = f
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            found.push(format!("{target}/{name}"));
+        }
+    }
+    found.sort();
+    let mut listed: Vec<String> = PENDING.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        found, listed,
+        "pending/ files and the PENDING list (each with its #[ignore] test) differ"
+    );
+}
+
+/// Writes the seeds that are compiled programs (`fuzz/seeds/trigc_load/`,
+/// `fuzz/seeds/trigc_mutate/`) from the fixed programs of the support
+/// module. Run after a change to the `.trigc` format or the examples:
+/// `cargo test --test fuzz_regressions -- --ignored write_trigc_seeds`.
+#[test]
+#[ignore = "writes fuzz/seeds/; run on purpose"]
+fn write_trigc_seeds() {
+    let seeds = root().join("fuzz/seeds");
+    let names = ["examples", "cdnow", "cart", "count", "seq", "inactive"];
+    let programs = support::base_programs();
+    assert_eq!(programs.len(), names.len());
+    for (i, (p, name)) in programs.iter().zip(names).enumerate() {
+        let bytes = trig::compile::file::encode(p);
+        std::fs::write(seeds.join(format!("trigc_load/{name}.trigc")), bytes).unwrap();
+        // trigc_mutate: the program picker alone (no edits), and with one
+        // edit of each kind.
+        std::fs::write(seeds.join(format!("trigc_mutate/{name}-as-is")), [i as u8]).unwrap();
+        let mut edits = vec![i as u8];
+        edits.extend([0, 7, 0, 0x2a]); // set byte 7
+        edits.extend([4, 40, 0]); // varint at 40
+        edits.extend(u64::MAX.to_le_bytes());
+        edits.extend([5, 90, 0]); // zigzag varint at 90
+        edits.extend((-1i64).to_le_bytes());
+        std::fs::write(seeds.join(format!("trigc_mutate/{name}-edits")), edits).unwrap();
+    }
+}
