@@ -42,7 +42,7 @@ enum Command {
     /// Print a compiled `.trigc` file as a readable listing.
     Disasm(disasm::Args),
     /// Run rules over event streams and print the messages to send.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Inspect a --state folder, or erase customers from it (GDPR).
     State(state::Args),
     /// Format rule files in place (canonical layout, comments kept).
@@ -73,7 +73,7 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Disasm(a) => disasm::run(a),
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(*a),
         Command::State(a) => state::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Explain(a) => explain::run(a),

@@ -11,6 +11,7 @@
 //!   `once`/`limit` history; holdout assignment is a hash of the name, so
 //!   it survives too;
 //! - a removed rule's state is dropped; a renamed rule is a new rule.
+//!
 //! Timers are not stored: they are rebuilt from the instances.
 
 use std::collections::BTreeMap;
