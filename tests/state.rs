@@ -506,6 +506,66 @@ fn cdnow_split_in_two_runs_gives_the_actions_of_one_run() {
     }
 }
 
+/// A send decided after a checkpoint (a pattern completes at instant t, the
+/// checkpoint is taken, the send is decided when time moves past t) is
+/// remembered: the next run does not send a `once` rule again. With
+/// `--checkpoint-every 1` every send falls in that gap.
+#[test]
+fn send_history_decided_after_a_checkpoint_is_saved() {
+    let d = Dir::project(
+        "decided",
+        "rule welcome:\n  when page.viewed\n  then send sms \"Hi Reply STOP to opt out\"\n  once\n",
+    );
+    d.lines(
+        "day1.ndjson",
+        &[
+            ev("c1", "page.viewed", "2024-05-01T10:00:00Z", "a1"),
+            ev("c2", "page.viewed", "2024-05-01T11:00:00Z", "a2"),
+            ev("c3", "page.viewed", "2024-05-01T12:00:00Z", "a3"),
+        ],
+    )
+    .lines(
+        "day2.ndjson",
+        &[
+            ev("c1", "page.viewed", "2024-05-02T10:00:00Z", "b1"),
+            ev("c2", "page.viewed", "2024-05-02T10:00:00Z", "b2"),
+            ev("c3", "page.viewed", "2024-05-02T10:00:00Z", "b3"),
+        ],
+    );
+    let r1 = d.trig(&[
+        "run",
+        "--events",
+        "day1.ndjson",
+        "--state",
+        "S",
+        "--checkpoint-every",
+        "1",
+        "--out",
+        "o1.ndjson",
+    ]);
+    r1.ok();
+    assert_eq!(ids(&d.read("o1.ndjson")).len(), 3);
+    let stats = d.trig(&["state", "stats", "S"]);
+    assert!(
+        stats.stdout.contains("rule welcome: 3 customer(s)"),
+        "the `once` history of 3 customers should be stored:\n{stats:?}"
+    );
+    let r2 = d.trig(&[
+        "run",
+        "--events",
+        "day2.ndjson",
+        "--state",
+        "S",
+        "--out",
+        "o2.ndjson",
+        "--suppressed",
+        "sup2.ndjson",
+    ]);
+    r2.ok();
+    assert_eq!(d.read("o2.ndjson"), "", "`once` sent again:\n{r2:?}");
+    assert_eq!(ndjson(&d.read("sup2.ndjson")).len(), 3, "{r2:?}");
+}
+
 // ---------------------------------------------------------- 2. crash safety
 
 /// Rules over `trig gen`'s shop stream: a keyed wait with an absence and a
@@ -873,7 +933,6 @@ fn rule_changes_between_runs_drop_pending_work_and_keep_send_history() {
 /// does not bring the dropped waits back to life (they would fire days
 /// late).
 #[test]
-#[ignore = "BUG: state dropped by a rule change is only dropped in memory; customers not touched by the run keep their old rows (old fingerprints, removed rules), so stats still list them, every later run re-reports the same drops, and reverting the trigger resurrects the dropped waits, which then fire with a fired_at days in the past"]
 fn state_dropped_by_a_rule_change_is_gone_from_the_store() {
     let d = Dir::project("rules-persist", RULES_V1);
     d.lines("day1.ndjson", &rule_change_day1())
@@ -1107,7 +1166,6 @@ fn lines_appended_to_a_large_file_are_read_once() {
 /// appended line is read; the old lines are neither re-applied (a second
 /// send for the last one, with another id) nor reported as late.
 #[test]
-#[ignore = "BUG: the fingerprint covers the first 4 KiB, so appending to a file shorter than that changes it and the file is re-read from 0: old lines go to the dead letter as late and lines at the watermark are applied again (a duplicate send with a different id)"]
 fn lines_appended_to_a_small_file_are_read_once() {
     let d = Dir::project("append-small", NOW_RULE);
     let line =
@@ -1155,7 +1213,6 @@ fn lines_appended_to_a_small_file_are_read_once() {
 /// it): the resumed run still knows the header, so the new rows are read
 /// as data.
 #[test]
-#[ignore = "BUG: a CSV file resumed at a byte offset loses its header: the first row after the resume point is taken as the header, and it and every later row of the file are rejected (same after a kill -9 mid-file)"]
 fn rows_appended_to_a_csv_file_with_a_header_are_read() {
     let d = Dir::project("append-csv", NOW_RULE);
     let mut text = String::from("customer,event,time,value\n");
@@ -1261,7 +1318,6 @@ fn a_torn_line_in_the_outputs_is_cut_back_on_resume() {
 /// started afresh, not padded with zero bytes up to the old checkpointed
 /// length: every line is JSON.
 #[test]
-#[ignore = "BUG: Out::file calls set_len(checkpointed offset) on a file that is now shorter (moved away, consumed, truncated), which pads it with that many NUL bytes before the new actions; the first line is then not JSON"]
 fn an_output_file_moved_away_between_runs_starts_afresh() {
     let d = Dir::project("moved", NOW_RULE);
     d.lines(
@@ -1656,7 +1712,6 @@ fn event_ids_are_remembered_across_runs() {
 
 /// docs/config.md: duplicates are "counted in the summary as duplicates".
 #[test]
-#[ignore = "BUG: Stats::duplicates is counted but the summary never prints it (docs/config.md says dropped repeats are counted in the summary as duplicates)"]
 fn the_summary_counts_duplicates() {
     let d = Dir::project("dedupe-summary", NOW_RULE);
     d.lines(
@@ -2023,7 +2078,6 @@ fn max_errors_stops_the_run_cleanly_with_state() {
 /// trip `--max-errors` again, no duplicate), and the rest of the file is
 /// read. Together: the 20 good events, each fired once.
 #[test]
-#[ignore = "BUG: on a --max-errors stop the final checkpoint saves the engine state but not the stopped file's position (cx.done lacks it, and overwrites the last mid-run checkpoint's position), so a resume re-reads the file from 0: every accepted event is now late, goes to the dead letter and trips --max-errors again; the resume never gets past the stop"]
 fn a_resume_after_max_errors_continues_after_the_stop() {
     let d = Dir::project("max-errors-resume", NOW_RULE);
     d.lines("e.ndjson", &ten_bad_ten());
@@ -2149,7 +2203,6 @@ fn pending_sequences_and_counters_per_customer_are_bounded() {
 /// docs/runtime.md ("Bounds"): beyond the bound the oldest is dropped and
 /// counted; the count must show somewhere the operator sees (the summary).
 #[test]
-#[ignore = "BUG: Stats::bounded (instances dropped at the per-rule bound) and Stats::forgotten are counted but never printed, so an operator cannot see that 8,000 instances were dropped"]
 fn the_summary_reports_instances_dropped_at_the_bound() {
     let d = Dir::project("bounded-summary", BOUNDED_RULES);
     d.lines("views.ndjson", &many_products());
@@ -2165,7 +2218,6 @@ fn the_summary_reports_instances_dropped_at_the_bound() {
 /// has moved past them they are neither counted as pending nor kept in the
 /// store, so the store follows live state, not every customer ever seen.
 #[test]
-#[ignore = "BUG: expired sequences and counters are only pruned when the same customer sends another matching event, so a customer who never comes back keeps them forever: `state stats` counts them as pending and the store grows with every customer ever seen (100k events of `trig gen` leave ~109k 'pending' counters for a `3 times within 1d` rule keyed by product)"]
 fn expired_sequences_and_counts_are_not_kept() {
     let d = Dir::project("expired", BOUNDED_RULES);
     d.lines(
@@ -2268,7 +2320,8 @@ fn state_inspect_and_stats_show_watermark_positions_and_pending() {
 
 /// `trig state inspect|stats|forget` on a folder without state is a usage
 /// error (exit 2) that creates nothing there; `--checkpoint-every 0` is
-/// refused too.
+/// refused too, and so is a `state.db` that is not a store (left as it
+/// is).
 #[test]
 fn state_commands_without_a_store_are_usage_errors() {
     let d = Dir::project("no-state", NOW_RULE);
@@ -2303,5 +2356,16 @@ fn state_commands_without_a_store_are_usage_errors() {
         "--checkpoint-every",
         "0",
     ]);
-    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(r.code, 2, "{r:?}"); // A file that is not a store is refused, not overwritten.
+    d.write("bad/state.db", "not a database, not at all");
+    for args in [
+        vec!["run", "--events", "e.ndjson", "--state", "bad"],
+        vec!["state", "inspect", "bad"],
+    ] {
+        let r = d.trig(&args);
+        assert_eq!(r.code, 2, "{r:?}");
+        r.no_panic();
+        assert!(r.stderr.contains("state store"), "{r:?}");
+    }
+    assert_eq!(d.read("bad/state.db"), "not a database, not at all");
 }

@@ -391,7 +391,9 @@ fn read_file(
             return Ok(Flow::Stop);
         }
         if let Some(store) = store.as_deref_mut() {
-            if cx.checkpoints.due() {
+            // Never inside a CSV record that spans lines: a resume must
+            // start at a record boundary.
+            if decoder.open_record().is_none() && cx.checkpoints.due() {
                 let mut inputs = cx.done.clone();
                 remember(&mut inputs, lines.position());
                 let outputs = out.commit()?;

@@ -115,7 +115,7 @@ pub struct Engine {
     pub(crate) positions: FxHashMap<Arc<str>, u32>,
     pub(crate) positions_at: i64,
     /// Customers whose state changed since the last idle check.
-    touched: Vec<Arc<str>>,
+    pub(crate) touched: Vec<Arc<str>>,
     /// Customers whose state changed since the last checkpoint (only
     /// tracked when checkpoints are taken).
     pub(crate) dirty: FxHashSet<Arc<str>>,

@@ -383,6 +383,9 @@ impl Engine {
         let prog = self.prog.clone();
         let meta = &prog.rules[d.rule as usize];
         let at = d.send_at;
+        // Deciding changes the customer (send history): it must reach the
+        // next checkpoint even if no event of theirs comes at this instant.
+        self.touched.push(d.customer.clone());
         let cust = self.customer(&d.customer);
         let state = cust.rule(d.rule);
         let blocked = if meta.once && state.extra().ever_sent {
