@@ -9,168 +9,16 @@
 //! `#[ignore = "ENGINE BUG?: …"]`: it keeps asserting the documented
 //! behaviour.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
+
+#[path = "support/project.rs"]
+mod project;
+use project::{ndjson, Dir, PROJECT};
 use sha2::{Digest, Sha256};
 
 // ------------------------------------------------------------------ harness
-
-/// The smallest project: every test's `trig.toml` starts with it.
-const PROJECT: &str = "[project]\ntimezone = \"UTC\"\n";
-
-/// A fresh folder under the system temp dir, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("trig-run-test-{}-{n}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Dir(path)
-    }
-
-    /// A folder with `trig.toml` (`PROJECT`) and `rules.trig`.
-    fn project(name: &str, rules: &str) -> Dir {
-        let d = Dir::new(name);
-        d.write("trig.toml", PROJECT).write("rules.trig", rules);
-        d
-    }
-
-    fn write(&self, rel: &str, text: impl AsRef<[u8]>) -> &Self {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-        self
-    }
-
-    /// Event lines, each followed by `\n`.
-    fn events(&self, rel: &str, lines: &[&str]) -> &Self {
-        let mut text = String::new();
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        self.write(rel, text)
-    }
-
-    fn read(&self, rel: &str) -> String {
-        let p = self.0.join(rel);
-        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
-
-    fn exists(&self, rel: &str) -> bool {
-        self.0.join(rel).exists()
-    }
-
-    /// Runs `trig ARGS` in this folder.
-    fn trig(&self, args: &[&str]) -> Run {
-        self.trig_stdin(args, None)
-    }
-
-    /// Runs `trig ARGS` in this folder with `input` on stdin.
-    fn trig_stdin(&self, args: &[&str], input: Option<&[u8]>) -> Run {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trig"))
-            .args(args)
-            .current_dir(&self.0)
-            .env("NO_COLOR", "1")
-            .stdin(if input.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Written from a thread, so a child that fills its stdout before
-        // reading all its input cannot deadlock the test.
-        let writer = input.map(|bytes| {
-            let mut stdin = child.stdin.take().unwrap();
-            let bytes = bytes.to_vec();
-            std::thread::spawn(move || stdin.write_all(&bytes))
-        });
-        let out = child.wait_with_output().unwrap();
-        if let Some(w) = writer {
-            w.join().unwrap().unwrap();
-        }
-        Run::from(out, args)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from(out: Output, args: &[&str]) -> Run {
-        let code = out
-            .status
-            .code()
-            .unwrap_or_else(|| panic!("trig {args:?} was killed: {:?}", out.status));
-        Run {
-            code,
-            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        }
-    }
-
-    /// The actions on stdout.
-    fn actions(&self) -> Vec<Value> {
-        ndjson(&self.stdout)
-    }
-
-    /// Exit 0 and nothing that looks like a panic.
-    fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "{self:?}");
-        self.no_panic()
-    }
-
-    fn no_panic(&self) -> &Self {
-        assert!(!self.stderr.contains("panicked"), "{self:?}");
-        self
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let cut = |s: &str| s.chars().take(4000).collect::<String>();
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code,
-            cut(&self.stdout),
-            cut(&self.stderr)
-        )
-    }
-}
-
-/// Every non-empty line parsed as one JSON object.
-fn ndjson(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
-            assert!(v.is_object(), "not an object: {l}");
-            v
-        })
-        .collect()
-}
 
 /// The keys of a JSON object, in order (serde_json keeps the order:
 /// the crate enables `preserve_order`).
@@ -358,7 +206,7 @@ fn action_lines_have_the_documented_keys_in_order() {
         "rules.trig",
         "rule hello:\n  when signup.completed as s\n  then send email template \"welcome_mail\" with (first_name: customer.first_name ?? \"there\")\n  fallback sms \"Hi {s.plan}! Reply STOP to opt out\"\n",
     )
-    .events(
+    .lines(
         "events.ndjson",
         &[r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:00:00Z","id":"evt-1","props":{"plan":"gold"}}"#],
     );
@@ -403,7 +251,7 @@ fn action_lines_have_the_documented_keys_in_order() {
 #[test]
 fn times_are_rfc3339_utc_with_milliseconds() {
     let d = Dir::project("times", WELCOME);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             &ev_id("c1", "signup.completed", "2024-05-01T14:00:00+02:00", "a"),
@@ -446,7 +294,7 @@ fn times_are_rfc3339_utc_with_milliseconds() {
 #[test]
 fn action_ids_are_the_documented_hash() {
     let d = Dir::project("ids", WELCOME_AND_CART);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             &ev_id("c1", "signup.completed", "2024-05-01T12:00:00Z", "e1"),
@@ -492,7 +340,7 @@ rule by_number:
   key c.n
 ";
     let d = Dir::project("keyed-ids", rules);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             r#"{"customer":"c1","event":"cart.abandoned","time":"2024-05-01T10:00:00Z","id":"e1","props":{"cart_id":"cart-1","n":3}}"#,
@@ -565,8 +413,8 @@ rule cart_30s:
         .iter()
         .map(|&i| l[i].as_str())
         .collect();
-    d.events("in_order.ndjson", &in_order)
-        .events("shuffled.ndjson", &shuffled);
+    d.lines("in_order.ndjson", &in_order)
+        .lines("shuffled.ndjson", &shuffled);
 
     let first = d.trig(&["run", "rules.trig", "--events", "in_order.ndjson"]);
     first.ok();
@@ -621,7 +469,7 @@ rule cart_30s:
 #[test]
 fn out_file_gets_the_actions_and_the_summary_goes_to_stderr() {
     let d = Dir::project("out", WELCOME_AND_CART);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             &ev_id("c1", "signup.completed", "2024-05-01T12:00:00Z", "e1"),
@@ -684,7 +532,7 @@ rule night:
   quiet 21:00-09:00
 ";
     let d = Dir::project("suppressed", rules);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             r#"{"type":"identify","userId":"c1","traits":{"unsubscribed":true},"timestamp":"2024-05-01T11:00:00Z"}"#,
@@ -897,7 +745,7 @@ fn late_means_older_than_the_watermark() {
         "wide/trig.toml",
         format!("{PROJECT}\n[runtime]\nallowed_lateness = \"5m\"\n"),
     )
-    .events(
+    .lines(
         "events.ndjson",
         &[
             &ev_id("c1", "signup.completed", "2024-05-01T13:00:00Z", "newest"),
@@ -945,7 +793,7 @@ fn late_means_older_than_the_watermark() {
 #[test]
 fn a_late_event_changes_nothing() {
     let d = Dir::project("late-nothing", WELCOME_AND_CART);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             &ev_id("c1", "cart.abandoned", "2024-05-01T10:00:00Z", "cart"),
@@ -995,7 +843,7 @@ fn json_nested_128_levels_or_more_is_rejected() {
             "}".repeat(levels - 1)
         )
     };
-    d.events(
+    d.lines(
         "events.ndjson",
         &[&line(127, "d127"), &line(128, "d128"), &line(129, "d129")],
     );
@@ -1040,7 +888,7 @@ fn max_future_is_measured_from_the_wall_clock() {
         .as_millis() as i64;
     let soon = now + 10 * 60 * 1000;
     let far = now + 2 * 3600 * 1000;
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             &format!(r#"{{"customer":"c1","event":"signup.completed","time":{soon},"id":"soon"}}"#),
@@ -1091,7 +939,7 @@ fn without_dead_letter_the_first_rejections_go_to_stderr() {
         "g2",
     ));
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    d.events("events.ndjson", &refs);
+    d.lines("events.ndjson", &refs);
     let r = d.trig(&["run", "rules.trig", "--events", "events.ndjson"]);
     r.ok();
     assert_eq!(r.actions().len(), 2, "{r:?}");
@@ -1126,7 +974,7 @@ fn without_dead_letter_the_first_rejections_go_to_stderr() {
 #[test]
 fn max_errors_stops_the_run_and_keeps_earlier_actions() {
     let d = Dir::project("max-errors", WELCOME_AND_CART);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             &ev_id("c1", "signup.completed", "2024-05-01T12:00:00Z", "g1"),
@@ -1188,14 +1036,14 @@ fn max_errors_stops_the_run_and_keeps_earlier_actions() {
 #[test]
 fn several_event_files_are_one_stream() {
     let d = Dir::project("files", WELCOME_AND_CART);
-    d.events(
+    d.lines(
         "one.ndjson",
         &[
             &ev_id("c1", "cart.abandoned", "2024-05-01T10:00:00Z", "c1-cart"),
             &ev_id("c2", "cart.abandoned", "2024-05-01T10:00:00Z", "c2-cart"),
         ],
     )
-    .events(
+    .lines(
         "two.ndjson",
         &[
             "oops",
@@ -1261,7 +1109,7 @@ fn events_dash_reads_stdin() {
     assert_eq!(rows(&r.actions()), expected, "{r:?}");
 
     // The same lines from a file give the same bytes.
-    d.events(
+    d.lines(
         "all.ndjson",
         &lines.iter().map(String::as_str).collect::<Vec<_>>(),
     );
@@ -1269,7 +1117,7 @@ fn events_dash_reads_stdin() {
     assert_eq!(from_file.stdout, r.stdout);
 
     // A file, then stdin.
-    d.events("first.ndjson", &[&lines[1], &lines[2]]);
+    d.lines("first.ndjson", &[&lines[1], &lines[2]]);
     let second = format!(
         "{}\n{}\n",
         ev("c1", "order.completed", "2024-05-01T11:00:00Z"),
@@ -1300,7 +1148,7 @@ fn events_dash_reads_stdin() {
 #[test]
 fn until_fires_a_wait_at_its_deadline_inclusive() {
     let d = Dir::project("until", WELCOME_AND_CART);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             &ev_id("c1", "cart.abandoned", "2024-05-01T10:00:00Z", "cart"),
@@ -1347,7 +1195,7 @@ rule night:
   quiet 21:00-09:00
 ";
     let d = Dir::project("until-quiet", rules);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[&ev_id(
             "c1",
@@ -1502,7 +1350,7 @@ rule vip_thanks:
   then send sms \"VIP thanks for {o.total} Reply STOP to opt out\"
 ";
     let d = Dir::project("segment", rules);
-    d.events(
+    d.lines(
         "segment.ndjson",
         &[
             r#"{"type":"track","userId":"s1","event":"Order Completed","properties":{"total":20},"timestamp":"2024-05-01T12:00:00Z","messageId":"m1"}"#,
@@ -1692,7 +1540,7 @@ rule never:
   then send sms \"Never Reply STOP to opt out\"
 ";
     let d = Dir::project("trace", rules);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             &ev("alice", "cart.abandoned", "2024-05-01T10:00:00Z"),
@@ -1792,7 +1640,7 @@ fn rules_with_errors_run_nothing_and_exit_1() {
         ),
     ] {
         let d = Dir::project(name, rules);
-        d.events("events.ndjson", &[&ev("c1", "a", "2024-05-01T12:00:00Z"), "bad"]);
+        d.lines("events.ndjson", &[&ev("c1", "a", "2024-05-01T12:00:00Z"), "bad"]);
         let r = d.trig(&["run", "rules.trig", "--events", "events.ndjson"]);
         assert_eq!(r.code, 1, "{r:?}");
         r.no_panic();
@@ -1844,7 +1692,7 @@ rule big_order:
 #[test]
 fn trigc_runs_like_its_sources() {
     let d = Dir::project("trigc", TRIGC_RULES);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             r#"{"customer":"c1","event":"cart.abandoned","time":"2024-05-01T10:00:00Z","id":"k1","props":{"url":"u1"}}"#,
@@ -1929,7 +1777,7 @@ fn trigc_runs_like_its_sources() {
 #[test]
 fn corrupted_trigc_is_refused_with_exit_2() {
     let d = Dir::project("trigc-bad", TRIGC_RULES);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[&ev_id("c1", "cart.abandoned", "2024-05-01T10:00:00Z", "k1")],
     );
@@ -1991,7 +1839,7 @@ fn missing_events_file_exits_2() {
 #[test]
 fn unknown_input_format_exits_2() {
     let d = Dir::project("unknown-input", WELCOME);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[&ev("c1", "signup.completed", "2024-05-01T12:00:00Z")],
     );
@@ -2017,7 +1865,7 @@ fn unknown_input_format_exits_2() {
 #[test]
 fn an_output_that_is_an_input_is_refused() {
     let d = Dir::project("out-is-input", WELCOME);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:00:00Z"}"#],
     );
@@ -2056,7 +1904,7 @@ fn generic_identify_lines_set_customer_attributes() {
         "generic-identify",
         "rule vip_welcome:\n  when signup.completed if customer.vip\n  then send sms \"Welcome! Reply STOP to opt out\"\n",
     );
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:00:00Z","id":"before"}"#,
@@ -2083,7 +1931,7 @@ fn max_errors_zero_stops_at_the_first_rejection_and_ignores_until() {
         "max-errors-0",
         "rule winback:\n  when inactive for 1d\n  then send sms \"We miss you. Reply STOP to opt out\"\n",
     );
-    d.events(
+    d.lines(
         "events.ndjson",
         &[
             r#"{"customer":"c1","event":"x","time":"2024-01-01T00:00:00Z"}"#,
@@ -2171,7 +2019,7 @@ fn compile_refuses_an_output_that_is_not_a_file() {
 #[test]
 fn out_to_dev_null_works() {
     let d = Dir::project("dev-null", WELCOME);
-    d.events(
+    d.lines(
         "events.ndjson",
         &[r#"{"customer":"c1","event":"signup.completed","time":"2024-05-01T12:00:00Z"}"#],
     );

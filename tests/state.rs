@@ -10,189 +10,17 @@
 //! `#[ignore = "BUG: …"]`: it keeps asserting the required behaviour.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "support/project.rs"]
+mod project;
+use project::{joined, ndjson, summary_number, Dir, PROJECT};
+
 // ------------------------------------------------------------------ harness
-
-/// The smallest project: every test's `trig.toml` starts with it.
-const PROJECT: &str = "[project]\ntimezone = \"UTC\"\n";
-
-/// A fresh folder under the system temp dir, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("trig-state-test-{}-{n}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Dir(path)
-    }
-
-    /// A folder with `trig.toml` (`PROJECT`) and `rules.trig`.
-    fn project(name: &str, rules: &str) -> Dir {
-        let d = Dir::new(name);
-        d.write("trig.toml", PROJECT).write("rules.trig", rules);
-        d
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.0.join(rel)
-    }
-
-    fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> &Self {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, bytes).unwrap();
-        self
-    }
-
-    /// Lines, each followed by `\n`.
-    fn lines<S: AsRef<str>>(&self, rel: &str, lines: &[S]) -> &Self {
-        self.write(rel, joined(lines))
-    }
-
-    fn append(&self, rel: &str, bytes: impl AsRef<[u8]>) -> &Self {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(self.path(rel))
-            .unwrap();
-        f.write_all(bytes.as_ref()).unwrap();
-        self
-    }
-
-    fn read(&self, rel: &str) -> String {
-        let p = self.path(rel);
-        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
-
-    fn bytes(&self, rel: &str) -> Vec<u8> {
-        std::fs::read(self.path(rel)).unwrap_or_default()
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_trig"));
-        c.args(args)
-            .current_dir(&self.0)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null());
-        c
-    }
-
-    /// Runs `trig ARGS` in this folder.
-    fn trig(&self, args: &[&str]) -> Run {
-        let out = self
-            .cmd(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        Run::from(out, args)
-    }
-
-    /// Every file under `rel` (recursively), with its bytes.
-    fn files_under(&self, rel: &str) -> Vec<(PathBuf, Vec<u8>)> {
-        fn walk(p: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-            for e in std::fs::read_dir(p).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else {
-                    out.push((p.clone(), std::fs::read(&p).unwrap()));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.path(rel), &mut out);
-        out
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from(out: Output, args: &[&str]) -> Run {
-        let code = out
-            .status
-            .code()
-            .unwrap_or_else(|| panic!("trig {args:?} was killed: {:?}", out.status));
-        Run {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            code,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// Exit 0 and nothing that looks like a panic.
-    fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "{self:?}");
-        self.no_panic()
-    }
-
-    fn no_panic(&self) -> &Self {
-        assert!(!self.stderr.contains("panicked"), "{self:?}");
-        self
-    }
-
-    /// The `events: N read` count of the summary.
-    fn events_read(&self) -> u64 {
-        summary_number(&self.stderr, "events: ", " read")
-            .unwrap_or_else(|| panic!("no `events: N read` in the summary\n{self:?}"))
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let cut = |s: &str| s.chars().take(4000).collect::<String>();
-        write!(
-            f,
-            "trig {:?}\nexit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.args,
-            self.code,
-            cut(&self.stdout),
-            cut(&self.stderr)
-        )
-    }
-}
-
-/// The number between `before` and `after` in a line starting with
-/// `before` (`1,234` → 1234).
-fn summary_number(text: &str, before: &str, after: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with(before))?;
-    let rest = &line[before.len()..];
-    let n = &rest[..rest.find(after)?];
-    n.replace(',', "").trim().parse().ok()
-}
-
-fn joined<S: AsRef<str>>(lines: &[S]) -> String {
-    let mut text = String::new();
-    for l in lines {
-        text.push_str(l.as_ref());
-        text.push('\n');
-    }
-    text
-}
 
 /// A generic NDJSON event line with an id.
 fn ev(customer: &str, event: &str, time: &str, id: &str) -> String {
@@ -202,19 +30,6 @@ fn ev(customer: &str, event: &str, time: &str, id: &str) -> String {
 /// A generic NDJSON event line with props (a JSON object text) and no id.
 fn ev_props(customer: &str, event: &str, time: &str, props: &str) -> String {
     format!(r#"{{"customer":"{customer}","event":"{event}","time":"{time}","props":{props}}}"#)
-}
-
-/// Every non-empty line parsed as one JSON object; panics on a torn line.
-fn ndjson(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:.300}"));
-            assert!(v.is_object(), "not an object: {l:.300}");
-            v
-        })
-        .collect()
 }
 
 /// The `id` of every action line, in order.
