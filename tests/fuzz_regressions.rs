@@ -22,7 +22,7 @@ use std::time::Duration;
 /// The stack the `trig` binary runs with (its main thread's).
 const STACK: usize = 8 * 1024 * 1024;
 /// Far beyond what any input should take, even in a debug build.
-const HANG: Duration = Duration::from_secs(120);
+const HANG: Duration = Duration::from_secs(60);
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -177,6 +177,7 @@ fn regression_folders_are_targets() {
 // ---------------------------------------------------------------------------
 
 /// Every `pending/` file, as `target/file`; each must have a test below.
+/// Empty: every finding so far is fixed.
 const PENDING: &[&str] = &[];
 
 #[allow(dead_code)] // used only while PENDING is not empty
@@ -185,6 +186,44 @@ fn replay_pending(target: &str, file: &str) {
     if let Err(e) = replay(target, &path) {
         panic!("{target} {}: {e}", path.display());
     }
+}
+
+// Fixed: the verifier accepted a jump to an earlier instruction, or to
+// itself; the compiler only emits forward jumps, but a `.trigc` file with a
+// backward one loaded and then looped forever in the VM. The verifier now
+// refuses any jump that does not go forward (the files from trigc_load and
+// trigc_mutate are replayed above by `fixed_findings_stay_fixed`).
+
+/// The same finding, independent of the payload encoding (the files above
+/// are byte edits of today's encoding): every jump of the fixed programs,
+/// pointed at itself, must be refused by the verifier.
+#[test]
+fn verifier_refuses_jumps_to_self() {
+    use trig::compile::instr::Op;
+    let mut accepted = Vec::new();
+    for (i, base) in support::base_programs().iter().enumerate() {
+        for (pc, op) in base.code.iter().enumerate() {
+            let t = pc as u32;
+            let looped = match *op {
+                Op::Jump(_) => Op::Jump(t),
+                Op::JumpIfFalse(_) => Op::JumpIfFalse(t),
+                Op::JumpIfFalseKeep(_) => Op::JumpIfFalseKeep(t),
+                Op::JumpIfTrueKeep(_) => Op::JumpIfTrueKeep(t),
+                Op::JumpIfPresentKeep(_) => Op::JumpIfPresentKeep(t),
+                _ => continue,
+            };
+            let mut p = base.clone();
+            p.code[pc] = looped;
+            if trig::compile::verify::verify(&p).is_ok() {
+                accepted.push(format!("program {i}, instruction {pc}: {looped:?}"));
+            }
+        }
+    }
+    assert!(
+        accepted.is_empty(),
+        "the verifier accepts jumps to themselves:\n{}",
+        accepted.join("\n")
+    );
 }
 
 #[test]
@@ -233,5 +272,96 @@ fn write_trigc_seeds() {
         edits.extend([5, 90, 0]); // zigzag varint at 90
         edits.extend((-1i64).to_le_bytes());
         std::fs::write(seeds.join(format!("trigc_mutate/{name}-edits")), edits).unwrap();
+    }
+}
+
+/// How far the structure-aware target gets: what loading does with each
+/// input of the local corpus (`fuzz/corpus/trigc_mutate/`, after a run).
+/// `cargo test --test fuzz_regressions -- --ignored --nocapture trigc_mutate_depth`
+#[test]
+#[ignore = "reads the local fuzz corpus; run on purpose"]
+fn trigc_mutate_depth() {
+    use std::collections::BTreeMap;
+    let programs = support::base_programs();
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for f in files_in(&root().join("fuzz/corpus/trigc_mutate")) {
+        let data = std::fs::read(&f).unwrap_or_default();
+        let Some((&pick, script)) = data.split_first() else {
+            continue;
+        };
+        let base = &programs[usize::from(pick) % programs.len()];
+        let mut payload = postcard::to_stdvec(base).expect("a program encodes");
+        support::apply_edits(&mut payload, script);
+        let file = support::wrap_payload(&payload, trig::compile::file::source_hash(&base.sources));
+        let outcome = match trig::compile::file::decode(&file) {
+            Ok(p) if p == *base => "loads, unchanged".to_string(),
+            Ok(_) => "loads, changed (runs)".to_string(),
+            Err(trig::compile::file::LoadError::Invalid(e)) => {
+                // Numbers and names blanked, to count kinds of problem.
+                let mut kind = String::new();
+                let mut quoted = false;
+                for c in e.problem.chars() {
+                    if c == '`' {
+                        quoted = !quoted;
+                        if quoted {
+                            kind.push_str("`…`");
+                        }
+                    } else if !quoted && !(c.is_ascii_digit() && kind.ends_with('N')) {
+                        kind.push(if c.is_ascii_digit() { 'N' } else { c });
+                    }
+                }
+                let kind = kind.replace("-N", "N");
+                format!(
+                    "verifier: {}",
+                    kind.split('(').next().unwrap_or(&kind).trim()
+                )
+            }
+            Err(e) => {
+                let s = e.to_string();
+                s.split('(').next().unwrap_or(&s).trim().to_string()
+            }
+        };
+        *outcomes.entry(outcome).or_default() += 1;
+    }
+    for (k, n) in &outcomes {
+        eprintln!("{n:6}  {k}");
+    }
+}
+
+/// What a `trigc_mutate` input does to its program: the edited program's
+/// listing, with the lines that differ from the original marked `>`.
+/// `FUZZ_INPUT=path cargo test --test fuzz_regressions -- --ignored --nocapture show_trigc_mutate`
+/// (`FUZZ_TRIGC_OUT=path` also writes the edited `.trigc` file).
+#[test]
+#[ignore = "a tool for reading findings; run on purpose"]
+fn show_trigc_mutate() {
+    let Some(path) = std::env::var_os("FUZZ_INPUT") else {
+        eprintln!("set FUZZ_INPUT to a trigc_mutate input");
+        return;
+    };
+    let data = std::fs::read(&path).expect("FUZZ_INPUT is readable");
+    let Some((&pick, script)) = data.split_first() else {
+        return;
+    };
+    let programs = support::base_programs();
+    let base = &programs[usize::from(pick) % programs.len()];
+    let mut payload = postcard::to_stdvec(base).expect("a program encodes");
+    support::apply_edits(&mut payload, script);
+    let file = support::wrap_payload(&payload, trig::compile::file::source_hash(&base.sources));
+    // FUZZ_TRIGC_OUT=path also writes the edited `.trigc` file (a
+    // `trigc_load` input).
+    if let Some(out) = std::env::var_os("FUZZ_TRIGC_OUT") {
+        std::fs::write(out, &file).expect("FUZZ_TRIGC_OUT is writable");
+    }
+    match trig::compile::file::decode(&file) {
+        Err(e) => eprintln!("does not load: {e}"),
+        Ok(p) => {
+            let before = trig::compile::disasm::disasm(base);
+            let before: Vec<&str> = before.lines().collect();
+            for line in trig::compile::disasm::disasm(&p).lines() {
+                let mark = if before.contains(&line) { ' ' } else { '>' };
+                eprintln!("{mark} {line}");
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@
 //!   range;
 //! - ranges: every function and handler is a non-empty range inside the
 //!   code that ends in `Return` (functions) or `Halt` (handlers); jumps stay
-//!   inside their own range; functions hold expression code only; handlers
+//!   inside their own range and go forward only (so every run ends); functions hold expression code only; handlers
 //!   never `Return`, and their state operations act for the handler's own
 //!   rule, match its kind and name one of its absences;
 //! - the stack: an abstract interpretation of each range over its control
@@ -426,6 +426,17 @@ impl<'a> Verifier<'a> {
                     return Err(self.op_err(
                         pc,
                         format!("jump target {t} is outside its code range {start}..{end}"),
+                    ));
+                }
+                // The compiler only jumps forward (conditions skip ahead), so
+                // every run of a range ends; a backward jump could loop
+                // forever.
+                if t <= pc {
+                    return Err(self.op_err(
+                        pc,
+                        format!(
+                            "jump target {t} is not after the jump: code may only jump forward"
+                        ),
                     ));
                 }
             }

@@ -340,9 +340,30 @@ fn run_stream(p: &Program, events: impl IntoIterator<Item = Event>) -> Collect {
     out
 }
 
+/// Whether `p` shows a known bug that is not fixed yet and the
+/// environment variable `TRIG_FUZZ_SKIP_KNOWN` is set: a long fuzzing run
+/// can then look past it (fuzz/README.md). Never set for `cargo test`, so
+/// the pending replays still fail until the bug is fixed. Remove each
+/// case when its bug is fixed.
+fn skip_known(p: &Program) -> bool {
+    static SKIP: OnceLock<bool> = OnceLock::new();
+    if !*SKIP.get_or_init(|| std::env::var_os("TRIG_FUZZ_SKIP_KNOWN").is_some()) {
+        return false;
+    }
+    // tests/fuzz_regressions/trigc_*/pending/*jump*: the verifier accepts
+    // backward jumps, which loop forever in the VM.
+    p.code
+        .iter()
+        .enumerate()
+        .any(|(pc, op)| op.target().is_some_and(|t| t as usize <= pc))
+}
+
 /// Everything a loaded program is used for: the listing, a run over the
 /// fixed stream, and the `.trigc` round trip.
 fn exercise_program(p: &Program) {
+    if skip_known(p) {
+        return;
+    }
     let _ = disasm(p);
     run_stream(p, events_for(p));
     let bytes = encode(p);
