@@ -306,7 +306,7 @@ fn trigc_mutate_depth() {
                         if quoted {
                             kind.push_str("`…`");
                         }
-                    } else if !quoted && !(c.is_ascii_digit() && kind.ends_with('N')) {
+                    } else if !(quoted || c.is_ascii_digit() && kind.ends_with('N')) {
                         kind.push(if c.is_ascii_digit() { 'N' } else { c });
                     }
                 }
