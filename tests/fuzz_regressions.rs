@@ -365,3 +365,59 @@ fn show_trigc_mutate() {
         }
     }
 }
+
+/// How far the `project_files` corpus gets (`fuzz/corpus/project_files/`,
+/// after a run): inputs whose project has errors (by diagnostic code), and
+/// inputs that compile and run.
+/// `cargo test --test fuzz_regressions -- --ignored --nocapture project_files_depth`
+#[test]
+#[ignore = "reads the local fuzz corpus; run on purpose"]
+fn project_files_depth() {
+    use std::collections::BTreeMap;
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for f in files_in(&root().join("fuzz/corpus/project_files")) {
+        let data = std::fs::read(&f).unwrap_or_default();
+        let Ok(text) = std::str::from_utf8(&data) else {
+            *outcomes.entry("not UTF-8".into()).or_default() += 1;
+            continue;
+        };
+        let parts: Vec<&str> = text.split(support::PART_SEPARATOR).collect();
+        let mut ws = trig::check::Workspace::new();
+        let names = [
+            "trig.toml",
+            "whatsapp.json",
+            "templates.toml",
+            "schema.toml",
+        ];
+        for (i, part) in parts.iter().enumerate().take(5) {
+            if part.trim().is_empty() {
+                continue;
+            }
+            match names.get(i) {
+                Some(&"trig.toml") => ws.load_config("trig.toml", part),
+                Some(&"whatsapp.json") => ws.add_whatsapp_catalog("whatsapp.json", part),
+                Some(&"templates.toml") => ws.load_templates("templates.toml", part),
+                Some(_) => ws.load_schema("schema.toml", part),
+                None => {
+                    ws.add_rules("rules.trig", part);
+                }
+            }
+        }
+        let checked = ws.check();
+        let first_error = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == trig::diag::Severity::Error);
+        let outcome = match first_error {
+            Some(d) => format!("error {}", d.code.id()),
+            None => format!(
+                "compiles and runs ({} rule(s))",
+                checked.program.rules.len().min(3)
+            ),
+        };
+        *outcomes.entry(outcome).or_default() += 1;
+    }
+    for (k, n) in &outcomes {
+        eprintln!("{n:6}  {k}");
+    }
+}
