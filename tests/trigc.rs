@@ -302,13 +302,13 @@ fn empty_file_and_wrong_magic() {
 #[test]
 fn another_format_version_is_refused() {
     let mut bytes = encode(&cart());
-    bytes[6..8].copy_from_slice(&2u16.to_le_bytes());
+    bytes[6..8].copy_from_slice(&1u16.to_le_bytes());
     fix_checksum(&mut bytes);
     let e = decode(&bytes).unwrap_err();
-    assert_eq!(e, LoadError::Version { found: 2 });
+    assert_eq!(e, LoadError::Version { found: 1 });
     assert_eq!(
         e.to_string(),
-        "compiled by format version 2; this trig reads version 1: recompile with `trig compile`"
+        "compiled by format version 1; this trig reads version 2: recompile with `trig compile`"
     );
 }
 

@@ -34,7 +34,8 @@ use super::verify::{verify, VerifyError};
 /// The first bytes of every `.trigc` file.
 pub const MAGIC: [u8; 6] = *b"TRIGC\0";
 /// The layout and encoding this trig writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// 2: settings gained `dedupe_horizon_ms`.
+pub const FORMAT_VERSION: u16 = 2;
 /// The release of trig that writes files.
 pub const COMPILER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
