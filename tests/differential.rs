@@ -82,9 +82,7 @@ fn build(rules: &str) -> Result<(trig::check::ir::Program, trig::compile::Progra
     ws.add_rules("diff.trig", rules);
     let checked = ws.check();
     let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == trig::diag::Severity::Error)
+        .errors()
         .map(|d| format!("{} {}", d.code.id(), d.message))
         .collect();
     if !errors.is_empty() {

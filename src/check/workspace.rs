@@ -38,9 +38,14 @@ pub struct Checked {
 
 impl Checked {
     pub fn has_errors(&self) -> bool {
+        self.errors().next().is_some()
+    }
+
+    /// The diagnostics that stop a run (errors only).
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics
             .iter()
-            .any(|d| d.severity == Severity::Error)
+            .filter(|d| d.severity == Severity::Error)
     }
 }
 

@@ -8,7 +8,6 @@ use super::project;
 use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use trig::compile::file;
 use trig::diag::render::{render, Format};
-use trig::diag::Severity;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -44,11 +43,7 @@ pub fn run(a: Args) -> i32 {
         let text = render(Format::Human, &checked.diagnostics, &checked.sources, color);
         let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
     }
-    let errors = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    let errors = checked.errors().count();
     if errors > 0 {
         eprintln!(
             "trig compile: {errors} error(s); nothing written to {}",

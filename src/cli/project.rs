@@ -150,12 +150,7 @@ pub fn compile_or_load(
     let files = rule_files(paths).map_err(|e| e.0)?;
     add_rule_files(&mut ws, &files).map_err(|e| e.0)?;
     let checked = ws.check();
-    let errors: Vec<_> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == trig::diag::Severity::Error)
-        .cloned()
-        .collect();
+    let errors: Vec<_> = checked.errors().cloned().collect();
     if !errors.is_empty() {
         let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

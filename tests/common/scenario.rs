@@ -155,9 +155,7 @@ pub fn compile(
     ws.add_rules("scenario.trig", rules);
     let checked = ws.check();
     let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == trig::diag::Severity::Error)
+        .errors()
         .map(|d| format!("{} {}", d.code.id(), d.message))
         .collect();
     if !errors.is_empty() {
