@@ -8,6 +8,7 @@ pub mod check;
 pub mod compile;
 pub mod diag;
 pub mod fmt;
+pub mod ide;
 pub mod input;
 pub mod runtime;
 pub mod syntax;

@@ -206,7 +206,7 @@ impl Workspace {
     }
 
     /// Events named as triggers, absences or goals anywhere in the workspace.
-    fn known_events(&self) -> BTreeSet<String> {
+    pub fn known_events(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for (_, _, f) in &self.files {
             for r in &f.rules {

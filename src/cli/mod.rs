@@ -7,6 +7,7 @@ mod disasm;
 mod explain;
 mod fmt;
 mod gen;
+mod lsp;
 mod outputs;
 mod project;
 mod reader;
@@ -51,6 +52,8 @@ enum Command {
     Explain(explain::Args),
     /// Write a seeded synthetic event stream (NDJSON) for benchmarks.
     Gen(gen::Args),
+    /// The language server for editors (LSP over stdio).
+    Lsp(lsp::Args),
 }
 
 /// Writes to stdout. A closed pipe (`trig explain | head`) ends the output
@@ -78,5 +81,6 @@ pub fn main() -> i32 {
         Command::Fmt(a) => fmt::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Gen(a) => gen::run(a),
+        Command::Lsp(a) => lsp::run(a),
     }
 }
