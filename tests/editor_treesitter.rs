@@ -21,9 +21,10 @@ use pest::Parser;
 use trig::syntax::lexer::KEYWORDS;
 use trig::syntax::parser::grammar::{Rule, TrigParser};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "support/editor_tools.rs"]
+mod editor_tools;
+
+use editor_tools::root;
 
 fn grammar_dir() -> PathBuf {
     root().join("editors/tree-sitter-trig")
@@ -275,28 +276,18 @@ struct TreeSitter {
 
 impl TreeSitter {
     fn find() -> Option<TreeSitter> {
-        let on_path = PathBuf::from("tree-sitter");
         let in_cargo_home = std::env::var_os("CARGO_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
             .map(|c| c.join("bin/tree-sitter"));
-        let exe = std::iter::once(on_path).chain(in_cargo_home).find(|exe| {
-            Command::new(exe)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-        let Some(exe) = exe else {
-            assert!(
-                std::env::var("TRIG_REQUIRE_EDITOR_TESTS").as_deref() != Ok("1"),
-                "TRIG_REQUIRE_EDITOR_TESTS=1 but the tree-sitter CLI is not installed \
-                 (cargo install --locked tree-sitter-cli)"
-            );
-            eprintln!(
-                "SKIPPED: tree-sitter CLI not found (cargo install --locked tree-sitter-cli)"
-            );
-            return None;
-        };
+        let candidates: Vec<PathBuf> = std::iter::once(PathBuf::from("tree-sitter"))
+            .chain(in_cargo_home)
+            .collect();
+        let exe = editor_tools::find(
+            "the tree-sitter CLI",
+            "cargo install --locked tree-sitter-cli --version 0.27.1",
+            &candidates,
+        )?;
         let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tree-sitter");
         Some(TreeSitter { exe, home })
     }
@@ -316,14 +307,7 @@ impl TreeSitter {
     /// Like [`TreeSitter::run`], and fails the test unless it succeeds.
     fn run_ok(&self, dir: &Path, args: &[&str]) -> String {
         let out = self.run(dir, args);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "`tree-sitter {}` failed:\n{stdout}\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
+        editor_tools::assert_success(&format!("tree-sitter {}", args.join(" ")), &out)
     }
 }
 

@@ -96,6 +96,78 @@ fn grammar_keywords_match_the_lexer() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+fn repo_file(rel: &str) -> String {
+    read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(rel))
+}
+
+/// `const KEYWORDS = [ 'rule', 'when', … ];` of the tree-sitter grammar.
+fn tree_sitter_keywords() -> BTreeSet<String> {
+    let js = repo_file("editors/tree-sitter-trig/grammar.js");
+    let start = js
+        .find("const KEYWORDS = [")
+        .expect("grammar.js has no `const KEYWORDS = [`");
+    let list = &js[start..];
+    let list = &list[..list.find(']').expect("KEYWORDS array not closed")];
+    list.split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The keywords of the TextMate grammar: the words of the `match`
+/// alternations, `\\b(rule|when|…)\\b`, of its `repository.keywords`
+/// patterns (one pattern a role: control, conditional, operator word, …).
+fn textmate_keywords() -> BTreeSet<String> {
+    let text = repo_file("editors/vscode/syntaxes/trig.tmLanguage.json");
+    let grammar: serde_json::Value = serde_json::from_str(&text).expect("TextMate grammar is JSON");
+    let patterns = grammar["repository"]["keywords"]["patterns"]
+        .as_array()
+        .expect("repository.keywords.patterns in the TextMate grammar");
+    patterns
+        .iter()
+        .flat_map(|p| {
+            let pattern = p["match"]
+                .as_str()
+                .expect("every repository.keywords pattern has a match");
+            let inner = pattern
+                .strip_prefix("\\b(")
+                .and_then(|p| p.strip_suffix(")\\b"))
+                .unwrap_or_else(|| panic!("keywords pattern is not \\b(…)\\b: {pattern}"));
+            inner.split('|').map(str::to_string).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The words of the `syn keyword trigKeyword …` lines of the Vim syntax.
+fn vim_keywords() -> BTreeSet<String> {
+    repo_file("editors/vim/syntax/trig.vim")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("syn keyword trigKeyword "))
+        .flat_map(str::split_whitespace)
+        .filter(|w| !w.contains('='))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn editor_grammars_keep_the_lexer_keywords() {
+    let lexer = lexer_keywords();
+    let problems: Vec<String> = [
+        differences(
+            "tree-sitter grammar.js KEYWORDS",
+            &tree_sitter_keywords(),
+            &lexer,
+        ),
+        differences("TextMate repository.keywords", &textmate_keywords(), &lexer),
+        differences("Vim `syn keyword trigKeyword`", &vim_keywords(), &lexer),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 fn language_md() -> Option<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/LANGUAGE.md");
     if path.exists() {

@@ -1,0 +1,2 @@
+" trig rule files (marketing triggers): *.trig
+au BufRead,BufNewFile *.trig setfiletype trig
