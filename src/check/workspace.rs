@@ -2,7 +2,7 @@
 //! together (rule names are unique across files, prop types are inferred
 //! across files). The caller reads files; everything here works on text.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::catalog::{CatalogError, CatalogErrorKind, TemplateCatalog, WhatsappCatalog};
 use super::channels::{self, Catalogs, ChannelChecker, StepContext};
@@ -171,18 +171,17 @@ impl Workspace {
         };
         let mut typer = Typer::new(self.schema.as_ref());
         let mut rules = Vec::new();
-        let mut names: Vec<(String, FileId, Span)> = Vec::new();
+        // The first definition of each rule name.
+        let mut names: HashMap<String, (FileId, Span)> = HashMap::new();
         for (file, stem, ast) in &self.files {
             typer.file = *file;
             let text = &self.sources.get(*file).text;
             for r in &ast.rules {
                 let name = rule_name(r, stem);
                 name_checks(r, &name, *file, &names, &mut typer.diags);
-                names.push((
-                    name.clone(),
-                    *file,
-                    r.name.as_ref().map_or(r.when_span, |n| n.span),
-                ));
+                names
+                    .entry(name.clone())
+                    .or_insert((*file, r.name.as_ref().map_or(r.when_span, |n| n.span)));
                 if let Some(rule) = check_rule(r, name, *file, text, &ctx, &cats, &mut typer) {
                     rules.push(rule);
                 }
@@ -237,12 +236,12 @@ fn name_checks(
     r: &ast::Rule,
     name: &str,
     file: FileId,
-    seen: &[(String, FileId, Span)],
+    seen: &HashMap<String, (FileId, Span)>,
     out: &mut Vec<Diagnostic>,
 ) {
     match &r.name {
         Some(n) => {
-            if let Some((_, f, s)) = seen.iter().find(|(x, _, _)| x == name) {
+            if let Some((f, s)) = seen.get(name) {
                 out.push(
                     Diagnostic::new(Code::DuplicateRule, file, n.span, format!("a rule named `{name}` already exists"))
                         .with_secondary(*f, *s, "first defined here")
@@ -267,11 +266,8 @@ fn check_rule(
     cats: &Catalogs,
     typer: &mut Typer,
 ) -> Option<ir::Rule> {
-    let errors_before = typer
-        .diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    // Diagnostics are only appended: this rule's are the ones after these.
+    let diags_before = typer.diags.len();
     let mut rc = RuleChecker { typer, ctx, file };
     let (trigger, scopes) = rc.trigger(&r.trigger, text)?;
     let scope = scopes.after_match();
@@ -315,13 +311,13 @@ fn check_rule(
         let reads_customer = r.guards.iter().any(|g| reads_customer(&g.expr));
         channels::marketing_lints(r, reads_customer, cats.config, file, &mut cc.typer.diags);
     }
-    let errors_after = cc
+    let has_errors = cc
         .typer
         .diags
         .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    (errors_after == errors_before).then_some(rule)
+        .skip(diags_before)
+        .any(|d| d.severity == Severity::Error);
+    (!has_errors).then_some(rule)
 }
 
 fn start_events(p: &Primary) -> Vec<String> {

@@ -97,8 +97,8 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
             props: Vec::new(),
         };
         let mut seen = [false; 5];
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let slot = match &*key {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let slot = match &*key.0 {
                 "customer" => 0,
                 "event" => 1,
                 "time" => 2,
@@ -128,6 +128,31 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
             }
         }
         Ok(line)
+    }
+}
+
+/// An object key, borrowed from the line unless it has escapes. (serde's
+/// own `Cow<str>` always copies, which cost an allocation per key.)
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(s)))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(s.to_string())))
     }
 }
 
@@ -262,12 +287,12 @@ impl<'de> Visitor<'de> for Props<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out: Vec<(Arc<str>, Value)> = Vec::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
             let v = map.next_value_seed(Val)?;
             // A repeated key keeps the last value, as the general path does.
-            match out.iter_mut().find(|(k, _)| **k == *key) {
+            match out.iter_mut().find(|(k, _)| **k == *key.0) {
                 Some(slot) => slot.1 = v,
-                None => out.push((self.names.get(&key), v)),
+                None => out.push((self.names.get(&key.0), v)),
             }
         }
         Ok(out)
@@ -316,11 +341,11 @@ impl<'de> Visitor<'de> for Val {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out: Vec<(Arc<str>, Value)> = Vec::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
             let v = map.next_value_seed(Val)?;
-            match out.iter_mut().find(|(k, _)| **k == *key) {
+            match out.iter_mut().find(|(k, _)| **k == *key.0) {
                 Some(slot) => slot.1 = v,
-                None => out.push((Arc::from(&*key), v)),
+                None => out.push((Arc::from(&*key.0), v)),
             }
         }
         Ok(Value::Object(Arc::from(out)))

@@ -12,8 +12,10 @@ use std::sync::Arc;
 use crate::compile::instr::Op;
 use crate::compile::program::{AbsenceMode, Kind, Program};
 
+use super::dedupe::SeenIds;
 use super::event::{Event, EventKind};
 use super::fire::Due;
+use super::reorder::ReorderBuffer;
 use super::state::{Bindings, Counter, Customer, Ev, Instance, Match, RuleState, Seen};
 use super::stats::Stats;
 use super::time::format_rfc3339;
@@ -56,10 +58,14 @@ pub(crate) enum TimerKind {
         id: u64,
     },
     /// Drop expired sequences and counted events of a customer who may
-    /// never come back, so memory and the store follow live state.
-    Sweep {
-        rule: u32,
-    },
+    /// never come back, so memory and the store follow live state. At
+    /// most one pending a customer (`Customer::sweep`), for all rules,
+    /// due when everything the customer held at arming has expired: a
+    /// customer who keeps coming back is swept once they go quiet, not
+    /// at every window's end, and one of 500 count rules costs one timer,
+    /// not 500. A sweep only frees memory (counts and sequences test
+    /// their windows themselves), so its time changes no output.
+    Sweep,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,32 +76,10 @@ struct Timer {
     customer: Arc<str>,
 }
 
-struct Buffered {
-    event: Event,
-    pub(crate) arrival: u64,
-}
-
-impl PartialEq for Buffered {
-    fn eq(&self, o: &Self) -> bool {
-        (self.event.time, self.arrival) == (o.event.time, o.arrival)
-    }
-}
-impl Eq for Buffered {}
-impl PartialOrd for Buffered {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Buffered {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.event.time, self.arrival).cmp(&(o.event.time, o.arrival))
-    }
-}
-
 pub struct Engine {
     pub(crate) prog: Arc<Program>,
     pub(crate) customers: FxHashMap<Arc<str>, Customer>,
-    buffer: BinaryHeap<Reverse<Buffered>>,
+    buffer: ReorderBuffer,
     timers: BinaryHeap<Reverse<Timer>>,
     pub(crate) max_seen: Option<i64>,
     pub(crate) watermark: i64,
@@ -121,7 +105,7 @@ pub struct Engine {
     pub(crate) dirty: FxHashSet<Arc<str>>,
     pub(crate) track_changes: bool,
     /// Event ids seen within the dedupe horizon: time and customer.
-    pub(crate) seen_ids: FxHashMap<Arc<str>, (i64, Arc<str>)>,
+    pub(crate) seen_ids: SeenIds,
     trace_seen: bool,
 }
 
@@ -131,7 +115,7 @@ impl Engine {
         Engine {
             prog,
             customers: FxHashMap::default(),
-            buffer: BinaryHeap::new(),
+            buffer: ReorderBuffer::default(),
             timers: BinaryHeap::new(),
             max_seen: None,
             watermark: i64::MIN,
@@ -150,7 +134,7 @@ impl Engine {
             touched: Vec::new(),
             dirty: FxHashSet::default(),
             track_changes: false,
-            seen_ids: FxHashMap::default(),
+            seen_ids: SeenIds::default(),
             trace_seen: false,
         }
     }
@@ -198,10 +182,7 @@ impl Engine {
         let newest = self.max_seen.map_or(event.time, |m| m.max(event.time));
         self.max_seen = Some(newest);
         self.arrival += 1;
-        self.buffer.push(Reverse(Buffered {
-            event,
-            arrival: self.arrival,
-        }));
+        self.buffer.push(event, self.arrival);
         let lateness = self.prog.settings.allowed_lateness_ms;
         let wm = newest.saturating_sub(lateness);
         if wm > self.watermark {
@@ -219,20 +200,9 @@ impl Engine {
         if horizon <= 0 {
             return false;
         }
-        if let Some((t, _)) = self.seen_ids.get(id) {
-            if (event.time - *t).abs() <= horizon {
-                return true;
-            }
-        }
-        // Forget ids older than the horizon, now and then: amortised
-        // over as many insertions as the map holds.
-        if self.seen_ids.len() >= 1024 && self.seen_ids.len().is_power_of_two() {
-            let floor = self.watermark.saturating_sub(horizon);
-            self.seen_ids.retain(|_, (t, _)| *t >= floor);
-        }
+        let floor = self.watermark.saturating_sub(horizon);
         self.seen_ids
-            .insert(id.clone(), (event.time, event.customer.clone()));
-        false
+            .check(id, &event.customer, event.time, horizon, floor)
     }
 
     /// Ends the input: the watermark moves to the newest time seen, or to
@@ -255,7 +225,7 @@ impl Engine {
     fn advance(&mut self, sink: &mut dyn Sink) {
         loop {
             let timer_at = self.timers.peek().map(|Reverse(t)| t.at);
-            let event_at = self.buffer.peek().map(|Reverse(b)| b.event.time);
+            let event_at = self.buffer.peek_time();
             let timer_first = match (timer_at, event_at) {
                 (Some(t), Some(e)) => t <= e,
                 (Some(_), None) => true,
@@ -274,13 +244,14 @@ impl Engine {
                 if let Some(Reverse(t)) = self.timers.pop() {
                     self.fire_timer(t, sink);
                 }
-            } else if let Some(Reverse(b)) = self.buffer.pop() {
+            } else if let Some(b) = self.buffer.pop() {
                 self.apply(b.event, sink);
             }
         }
     }
 
-    pub(crate) fn arm(&mut self, at: i64, kind: TimerKind, customer: &Arc<str>) {
+    /// Arms a timer; returns its sequence number.
+    pub(crate) fn arm(&mut self, at: i64, kind: TimerKind, customer: &Arc<str>) -> u64 {
         self.timer_seq += 1;
         self.timers.push(Reverse(Timer {
             at,
@@ -288,6 +259,7 @@ impl Engine {
             kind,
             customer: customer.clone(),
         }));
+        self.timer_seq
     }
 
     pub(crate) fn new_id(&mut self) -> u64 {
@@ -332,7 +304,7 @@ impl Engine {
         let mut v: Vec<(Event, u64)> = self
             .buffer
             .iter()
-            .map(|Reverse(b)| (b.event.clone(), b.arrival))
+            .map(|b| (b.event.clone(), b.arrival))
             .collect();
         v.sort_by_key(|(_, a)| *a);
         v
@@ -340,7 +312,7 @@ impl Engine {
 
     pub(crate) fn restore_buffer(&mut self, events: Vec<(Event, u64)>) {
         for (event, arrival) in events {
-            self.buffer.push(Reverse(Buffered { event, arrival }));
+            self.buffer.push(event, arrival);
         }
     }
 
@@ -625,7 +597,7 @@ impl Engine {
                 if push_bounded(seqs, inst) {
                     self.stats.bounded += 1;
                 }
-                self.arm(deadline, TimerKind::Sweep { rule: r }, &cid);
+                self.arm_sweep(&cid, deadline);
                 self.note(&cid, now, r, || {
                     "sequence started, waiting for the next event".into()
                 });
@@ -688,7 +660,7 @@ impl Engine {
             // Just after the event leaves (t−D, t] even for an event at
             // exactly t + D, which still needs it for the re-arm test.
             let at = now.saturating_add(within).saturating_add(1);
-            self.arm(at, TimerKind::Sweep { rule: r }, cid);
+            self.arm_sweep(cid, at);
         }
         hit
     }
@@ -1036,17 +1008,50 @@ impl Engine {
                 let d = state.extra().deferred.swap_remove(i);
                 self.send_deferred(rule, d, sink);
             }
-            TimerKind::Sweep { rule } => {
-                let within = match self.prog.rules[rule as usize].kind {
-                    Kind::Count { within_ms, .. } => Some(within_ms),
-                    _ => None,
+            TimerKind::Sweep => {
+                // Stale: armed for an earlier life of this customer.
+                let Some((_, due)) = cust.sweep.filter(|(seq, _)| *seq == t.seq) else {
+                    return;
                 };
-                let next = sweep(cust.rule(rule), t.at, within);
+                cust.sweep = None;
+                if due > t.at {
+                    // Something held since arming lives longer: sweep then.
+                    self.arm_sweep(&t.customer, due);
+                    return;
+                }
+                let prog = &self.prog;
+                let next = cust
+                    .rules
+                    .iter_mut()
+                    .filter_map(|(r, state)| sweep(state, t.at, count_window(prog, *r)))
+                    .max();
+                // A rule state holding nothing is a default one: dropped, so
+                // that lookups skip the rules this customer has nothing for.
+                cust.rules
+                    .retain(|(_, s)| s.extra.is_some() || !s.is_idle());
                 if let Some(at) = next {
-                    self.arm(at, TimerKind::Sweep { rule }, &t.customer);
+                    self.arm_sweep(&t.customer, at);
                 }
             }
         }
+    }
+
+    /// Sweeps the customer once all it holds now has expired at `at`.
+    pub(crate) fn arm_sweep(&mut self, cid: &Arc<str>, at: i64) {
+        if let Some((_, due)) = &mut self.customer(cid).sweep {
+            *due = (*due).max(at);
+            return;
+        }
+        let seq = self.arm(at, TimerKind::Sweep, cid);
+        self.customer(cid).sweep = Some((seq, at));
+    }
+}
+
+/// The window of a count rule.
+pub(crate) fn count_window(prog: &Program, rule: u32) -> Option<i64> {
+    match prog.rules.get(rule as usize)?.kind {
+        Kind::Count { within_ms, .. } => Some(within_ms),
+        _ => None,
     }
 }
 
@@ -1054,23 +1059,34 @@ impl Engine {
 /// counted events older than (now − D) (an event at exactly now − D is
 /// kept: an event at `now` still needs it to tell that the count did not
 /// fall). Counters left empty go: an empty counter is no counter. Returns
-/// when to sweep again, if counted events remain.
+/// when all that remains will have expired, if anything remains.
 fn sweep(state: &mut RuleState, now: i64, within: Option<i64>) -> Option<i64> {
     state.seqs.retain(|i| i.deadline > now);
-    let within = within?;
-    let floor = now.saturating_sub(within);
-    for c in &mut state.counters {
-        while c.times.front().is_some_and(|&t| t < floor) {
-            c.times.pop_front();
+    if let Some(within) = within {
+        let floor = now.saturating_sub(within);
+        for c in &mut state.counters {
+            while c.times.front().is_some_and(|&t| t < floor) {
+                c.times.pop_front();
+            }
         }
+        state.counters.retain(|c| !c.times.is_empty());
     }
-    state.counters.retain(|c| !c.times.is_empty());
-    state
-        .counters
-        .iter()
-        .filter_map(|c| c.times.front())
-        .min()
-        .map(|oldest| oldest.saturating_add(within).saturating_add(1))
+    expiry(state, within)
+}
+
+/// When the sequences and counted events a rule holds will all have
+/// expired (a counted event at t leaves the window (now − D, now] just
+/// after t + D).
+pub(crate) fn expiry(state: &RuleState, within: Option<i64>) -> Option<i64> {
+    let counted = within.and_then(|within| {
+        state
+            .counters
+            .iter()
+            .filter_map(|c| c.times.back())
+            .max()
+            .map(|newest| newest.saturating_add(within).saturating_add(1))
+    });
+    state.seqs.iter().map(|i| i.deadline).chain(counted).max()
 }
 
 /// Live instances (waits, sequences) or counters one customer may hold

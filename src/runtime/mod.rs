@@ -3,12 +3,14 @@
 //! outputs go out through the `Sink` trait; the binary does the I/O.
 
 pub mod action;
+mod dedupe;
 pub mod engine;
 pub mod event;
 mod fire;
 pub mod ids;
 pub mod ops;
 pub mod quiet;
+mod reorder;
 pub mod snapshot;
 pub mod state;
 pub mod stats;

@@ -21,14 +21,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::compile::program::{Kind, Program};
 
-use super::engine::{Engine, TimerKind};
+use super::dedupe::{customer_key, SeenIds};
+use super::engine::{count_window, expiry, Engine, TimerKind};
 use super::event::Event;
 use super::fire::Due;
 use super::state::{Customer, RuleState, SendRecord};
 use super::value::Value;
 
 /// The version of this layout; a store of another version is refused.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// One customer, self-describing (rules by name and fingerprint).
 #[derive(Debug, Serialize, Deserialize)]
@@ -70,8 +71,9 @@ pub struct EngineMeta {
     pub due_at: i64,
     pub positions_at: i64,
     pub positions: Vec<(Arc<str>, u32)>,
-    /// Event ids seen within the dedupe horizon: id, time, customer.
-    pub seen_ids: Vec<(Arc<str>, i64, Arc<str>)>,
+    /// Event ids seen within the dedupe horizon: id key, time, customer
+    /// key (hashes, see `dedupe.rs`: no id is stored).
+    pub seen_ids: Vec<(u128, i64, u64)>,
     /// Rules at checkpoint time: name, fingerprint.
     pub rules: Vec<(String, String)>,
 }
@@ -191,11 +193,7 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
                 .collect(),
-            seen_ids: self
-                .seen_ids
-                .iter()
-                .map(|(k, (t, c))| (k.clone(), *t, c.clone()))
-                .collect(),
+            seen_ids: self.seen_ids.entries(),
             rules: rules
                 .iter()
                 .map(|r| (r.name.clone(), r.fingerprint.clone()))
@@ -301,11 +299,7 @@ impl Engine {
         self.due_at = m.due_at;
         self.positions_at = m.positions_at;
         self.positions = m.positions.into_iter().collect();
-        self.seen_ids = m
-            .seen_ids
-            .into_iter()
-            .map(|(k, t, c)| (k, (t, c)))
-            .collect();
+        self.seen_ids = SeenIds::restore(m.seen_ids);
     }
 
     /// Timers are derived state: one per wait, deferred send and armed
@@ -313,6 +307,7 @@ impl Engine {
     fn rearm_timers(&mut self) {
         let mut timers = Vec::new();
         for (id, c) in &self.customers {
+            let mut sweep_at = None;
             for (r, state) in &c.rules {
                 for w in &state.waits {
                     timers.push((
@@ -321,19 +316,8 @@ impl Engine {
                         id.clone(),
                     ));
                 }
-                let counted = match self.prog.rules[*r as usize].kind {
-                    Kind::Count { within_ms, .. } => state
-                        .counters
-                        .iter()
-                        .filter_map(|c| c.times.front())
-                        .map(|t| t.saturating_add(within_ms).saturating_add(1))
-                        .min(),
-                    _ => None,
-                };
-                let sweep = state.seqs.iter().map(|s| s.deadline).chain(counted).min();
-                if let Some(at) = sweep {
-                    timers.push((at, TimerKind::Sweep { rule: *r }, id.clone()));
-                }
+                let held = expiry(state, count_window(&self.prog, *r));
+                sweep_at = sweep_at.max(held);
                 let Some(x) = state.extra_ref() else { continue };
                 for d in &x.deferred {
                     timers.push((
@@ -358,11 +342,18 @@ impl Engine {
                     ));
                 }
             }
+            if let Some(at) = sweep_at {
+                timers.push((at, TimerKind::Sweep, id.clone()));
+            }
         }
         // Deterministic order for equal deadlines.
         timers.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
         for (at, kind, id) in timers {
-            self.arm(at, kind, &id);
+            if kind == TimerKind::Sweep {
+                self.arm_sweep(&id, at);
+            } else {
+                self.arm(at, kind, &id);
+            }
         }
     }
 }
@@ -375,6 +366,7 @@ impl EngineMeta {
         self.buffer.retain(|(e, _)| !gone(&e.customer));
         self.due.retain(|(_, d)| !gone(&d.customer));
         self.positions.retain(|(c, _)| !gone(c));
-        self.seen_ids.retain(|(_, _, c)| !gone(c));
+        let keys: Vec<u64> = ids.iter().map(|c| customer_key(c)).collect();
+        self.seen_ids.retain(|(_, _, c)| !keys.contains(c));
     }
 }

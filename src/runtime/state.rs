@@ -156,6 +156,11 @@ pub struct Customer {
     /// Sparse: (rule index, state), sorted by rule index.
     pub rules: Vec<(u32, RuleState)>,
     pub sends: Vec<SendRecord>,
+    /// The pending sweep timer (its sequence number) and when the sweep
+    /// is due, which may have moved past the timer (derived state: re-armed
+    /// on restore).
+    #[serde(skip)]
+    pub sweep: Option<(u64, i64)>,
 }
 
 impl Customer {
@@ -165,6 +170,7 @@ impl Customer {
             profile: Value::Null,
             rules: Vec::new(),
             sends: Vec::new(),
+            sweep: None,
         }
     }
 

@@ -1,0 +1,94 @@
+//! Event ids seen within the dedupe horizon (`[runtime] dedupe_horizon`).
+//!
+//! Every event with an id lands here, so the memory is keyed by hashes, not
+//! by the ids: 32 bytes an id, no allocation, and no event or customer id
+//! kept in memory or in the state store. An id is its 128-bit XXH3 (two
+//! different ids share one with odds of about n²/2¹²⁹: 10⁻²⁷ for a million
+//! ids a day); the customer is its 64-bit XXH3, used only by `trig state
+//! forget`, where a clash would at worst forget another customer's ids
+//! too (their repeats then count once more). XXH3 is a fixed algorithm, so
+//! a store written by one build reads the same in the next.
+
+use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+
+pub(crate) fn id_key(id: &str) -> u128 {
+    xxh3_128(id.as_bytes())
+}
+
+pub(crate) fn customer_key(customer: &str) -> u64 {
+    xxh3_64(customer.as_bytes())
+}
+
+#[derive(Default)]
+pub(crate) struct SeenIds {
+    /// id key → (event time, customer key).
+    map: FxHashMap<u128, (i64, u64)>,
+}
+
+impl SeenIds {
+    /// Whether `id` was seen within `horizon` of `time`; remembers it
+    /// otherwise. Ids older than `floor` are forgotten now and then.
+    pub(crate) fn check(
+        &mut self,
+        id: &str,
+        customer: &str,
+        time: i64,
+        horizon: i64,
+        floor: i64,
+    ) -> bool {
+        let key = id_key(id);
+        if let Some((t, _)) = self.map.get(&key) {
+            if (time - *t).abs() <= horizon {
+                return true;
+            }
+        }
+        // Amortised over as many insertions as the map holds.
+        if self.map.len() >= 1024 && self.map.len().is_power_of_two() {
+            self.map.retain(|_, (t, _)| *t >= floor);
+        }
+        self.map.insert(key, (time, customer_key(customer)));
+        false
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// (id key, time, customer key), for a checkpoint.
+    pub(crate) fn entries(&self) -> Vec<(u128, i64, u64)> {
+        self.map.iter().map(|(k, (t, c))| (*k, *t, *c)).collect()
+    }
+
+    pub(crate) fn restore(entries: Vec<(u128, i64, u64)>) -> SeenIds {
+        SeenIds {
+            map: entries.into_iter().map(|(k, t, c)| (k, (t, c))).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeat_within_the_horizon_is_seen_and_one_beyond_it_is_not() {
+        let mut seen = SeenIds::default();
+        assert!(!seen.check("e1", "c1", 0, 100, i64::MIN));
+        assert!(seen.check("e1", "c1", 100, 100, i64::MIN));
+        assert!(!seen.check("e2", "c1", 100, 100, i64::MIN));
+        assert!(!seen.check("e1", "c1", 201, 100, i64::MIN));
+        assert_eq!(seen.len(), 2);
+    }
+
+    #[test]
+    fn old_ids_are_forgotten_as_the_map_grows() {
+        let mut seen = SeenIds::default();
+        for i in 0..5000 {
+            seen.check(&format!("e{i}"), "c", i, 10, i - 10);
+        }
+        assert!(seen.len() < 5000, "{} ids kept", seen.len());
+        assert!(!seen.check("e0", "c", 5000, 10, 4990));
+    }
+}
