@@ -106,6 +106,9 @@ pub struct Engine {
     pub(crate) track_changes: bool,
     /// Event ids seen within the dedupe horizon: time and customer.
     pub(crate) seen_ids: SeenIds,
+    /// The customer of the event being applied, with their profile (only
+    /// identify events change a profile, and they reset this).
+    last_profile: Option<(Arc<str>, Value)>,
     trace_seen: bool,
 }
 
@@ -135,6 +138,7 @@ impl Engine {
             dirty: FxHashSet::default(),
             track_changes: false,
             seen_ids: SeenIds::default(),
+            last_profile: None,
             trace_seen: false,
         }
     }
@@ -324,20 +328,26 @@ impl Engine {
 
     fn apply(&mut self, event: Event, sink: &mut dyn Sink) {
         let position = self.position(&event);
-        self.touched.push(event.customer.clone());
         if self.trace_on(&event.customer) {
             self.trace_seen = true;
         }
         if event.kind == EventKind::Identify {
+            self.touched.push(event.customer.clone());
+            self.last_profile = None;
             self.customer(&event.customer).merge_profile(&event.props);
             return;
         }
-        let ev = Arc::new(Ev { event, position });
         let prog = self.prog.clone();
-        for &h in prog.handlers_for(&ev.event.name) {
-            self.run_handler(&prog, h, &ev, sink);
+        let handlers = prog.handlers_for(&event.name);
+        if handlers.is_empty() && prog.any_event.is_empty() {
+            // No rule cares: no state can change.
+            return;
         }
-        for &h in &prog.any_event {
+        self.touched.push(event.customer.clone());
+        let profile = self.lookup_profile(&event.customer);
+        self.last_profile = Some((event.customer.clone(), profile));
+        let ev = Arc::new(Ev { event, position });
+        for &h in handlers.iter().chain(&prog.any_event) {
             self.run_handler(&prog, h, &ev, sink);
         }
     }
@@ -455,7 +465,17 @@ impl Engine {
             .collect()
     }
 
+    /// The customer's profile (`customer.*`). The handlers of one event ask
+    /// for it several times with the event's own `Arc`: that is answered
+    /// from `last_profile` without hashing the id.
     pub(crate) fn profile(&self, customer: &Arc<str>) -> Value {
+        match &self.last_profile {
+            Some((c, p)) if Arc::ptr_eq(c, customer) => p.clone(),
+            _ => self.lookup_profile(customer),
+        }
+    }
+
+    fn lookup_profile(&self, customer: &str) -> Value {
         self.customers
             .get(customer)
             .map_or(Value::Null, |c| c.profile.clone())

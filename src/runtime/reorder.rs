@@ -55,21 +55,20 @@ impl ReorderBuffer {
     pub(crate) fn push(&mut self, event: Event, arrival: u64) {
         let item = Buffered { event, arrival };
         let time = item.event.time;
-        let len = self.sorted.len();
-        // Equal times keep arrival order: the newcomer goes after them.
-        let from = len.saturating_sub(NEAR);
-        let at = from
-            + self
-                .sorted
-                .range(from..)
-                .take_while(|b| b.event.time <= time)
-                .count();
-        if at == len {
-            self.sorted.push_back(item);
-        } else if at > from || from == 0 {
-            self.sorted.insert(at, item);
-        } else {
+        // Equal times keep arrival order: the newcomer goes after them, so
+        // it skips back only over later times (none, for an in-order one).
+        let later = self
+            .sorted
+            .iter()
+            .rev()
+            .take(NEAR)
+            .take_while(|b| b.event.time > time)
+            .count();
+        let at = self.sorted.len() - later;
+        if later == NEAR && at > 0 {
             self.stragglers.push(Reverse(item));
+        } else {
+            self.sorted.insert(at, item);
         }
     }
 
