@@ -56,9 +56,13 @@ pub fn complete(src: &str, offset: usize, project: &Project) -> Completions {
         // classified as the expression it is.
         suffix = format!("{}\"", "}".repeat(open));
     }
-    let word_start = src[..offset]
-        .rfind(|c: char| !is_name_char(c))
-        .map_or(0, |i| i + 1);
+    if in_comment(&tokens, offset) {
+        return Completions {
+            replace: Span::new(offset, offset),
+            items: Vec::new(),
+        };
+    }
+    let word_start = name_start(src, offset);
     let probe = format!("{}x{suffix}", &src[..word_start]);
     let replace = Span::new(word_start, offset);
     let Some(piece) = classify(&probe)
@@ -85,6 +89,23 @@ pub fn complete(src: &str, offset: usize, project: &Project) -> Completions {
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Where the run of name characters that ends at byte `end` starts. Names
+/// are ASCII, so the byte after the last non-name byte (the last byte of
+/// `é`, say) is always a character boundary.
+fn name_start(src: &str, end: usize) -> usize {
+    src.as_bytes()[..end]
+        .iter()
+        .rposition(|&b| !is_name_char(char::from(b)))
+        .map_or(0, |i| i + 1)
+}
+
+/// Whether the cursor is in a comment (after its `#`, up to its end).
+fn in_comment(tokens: &[Token], offset: usize) -> bool {
+    tokens
+        .iter()
+        .any(|t| t.kind == TokenKind::Comment && t.span.start < offset && offset <= t.span.end)
 }
 
 fn floor_char_boundary(src: &str, mut offset: usize) -> usize {
@@ -226,10 +247,7 @@ fn template_names(
 fn dotted_start(src: &str, word_start: usize) -> usize {
     let mut start = word_start;
     while start > 0 && src.as_bytes()[start - 1] == b'.' {
-        let before = &src[..start - 1];
-        start = before
-            .rfind(|c: char| !is_name_char(c))
-            .map_or(0, |i| i + 1);
+        start = name_start(src, start - 1);
     }
     start
 }
@@ -301,7 +319,8 @@ pub(super) fn event_names(src: &str) -> Vec<(String, Span)> {
 /// The path before the cursor, `customer.address.` → ["customer", "address"].
 fn path_before(src: &str, word_start: usize) -> Vec<&str> {
     let start = dotted_start(src, word_start);
-    src[start..word_start.saturating_sub(1)]
+    src.get(start..word_start.saturating_sub(1))
+        .unwrap_or_default()
         .split('.')
         .collect()
 }
@@ -675,5 +694,38 @@ mod tests {
         );
         let (c, _) = at("rule |");
         assert!(c.items.is_empty());
+    }
+
+    /// Names are ASCII, text around them need not be: a cursor right after
+    /// a multi-byte character (or a BOM) must neither panic nor reach into
+    /// the character.
+    #[test]
+    fn cursor_after_non_ascii_text() {
+        for src in [
+            "when cart.abandoné|",
+            "when cart.éab|",
+            "when a if é.|",
+            "when a if é.a.|",
+            "\u{FEFF}|",
+            "\u{FEFF}when ca|",
+            "when a then send sms \"niñ|\"",
+            "when a then send sms \"{ñ.|}\"",
+        ] {
+            let (c, text) = at(src);
+            assert!(text.is_char_boundary(c.replace.start), "{src}");
+            assert!(c.replace.start <= c.replace.end, "{src}");
+        }
+        let (c, text) = at("when cart.éab|");
+        assert_eq!(&text[c.replace.start..c.replace.end], "ab");
+    }
+
+    #[test]
+    fn nothing_inside_comments() {
+        for src in ["# niñ|", "# café.|", "when a then send sms \"x\" # rule|"] {
+            let (c, _) = at(src);
+            assert!(c.items.is_empty(), "{src}: {:?}", labels(&c));
+        }
+        let (c, _) = at("# a comment\nwhen a |");
+        assert!(labels(&c).contains(&"then"));
     }
 }

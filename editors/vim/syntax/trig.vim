@@ -107,8 +107,11 @@ syn match trigQuietDash /-\ze\d\d:\d\d\>/ contained
 
 " ------------------------------------------------------------ strings
 " A plain string: escapes, no interpolation.
-syn match trigEscape /\\\%(u{[^}"]*}\|.\)/ contained
-syn region trigString start=/"/ skip=/\\\\\|\\"/ end=/"/ end=/$/ oneline extend contains=trigEscape,@Spell
+" An unknown escape (`\q`) is an error to `trig check` (T0003): defined
+" first, so that the known escapes defined next win where both match.
+syn match trigBadEscape /\\./ contained
+syn match trigEscape /\\\%(u{[^}"]*}\|["\\nt]\)/ contained
+syn region trigString start=/"/ skip=/\\\\\|\\"/ end=/"/ end=/$/ oneline extend contains=trigEscape,trigBadEscape,@Spell
 
 " A message text, the string right after `send CHANNEL` or
 " `fallback CHANNEL`: `{expr}` interpolates (strings inside are plain),
@@ -119,7 +122,7 @@ syn cluster trigExpr contains=trigKeyword,trigConditional,trigWordOperator,trigB
 syn region trigInterpolation matchgroup=trigInterpBrace start=/{/ end=/}/ end=/$/ end=/\%(\%(\w\|[).]\)\s*\)\@40<="\@=/ contained extend contains=@trigExpr
 syn match trigBraceError /}/ contained
 syn match trigBraceEscape /{{\|}}/ contained
-syn region trigText start=/"/ skip=/\\\\\|\\"/ end=/"/ end=/$/ keepend oneline contained contains=trigEscape,trigInterpolation,trigBraceError,trigBraceEscape,@Spell
+syn region trigText start=/"/ skip=/\\\\\|\\"/ end=/"/ end=/$/ keepend oneline contained contains=trigEscape,trigBadEscape,trigInterpolation,trigBraceError,trigBraceEscape,@Spell
 
 " No item spans lines, so any line start is a safe place to begin; rule
 " files are small, so start from the top and be always right.
@@ -149,6 +152,7 @@ hi def link trigEvent          Type
 hi def link trigParen          Delimiter
 hi def link trigChannel        Constant
 hi def link trigEscape         SpecialChar
+hi def link trigBadEscape      Error
 hi def link trigString         String
 hi def link trigText           String
 hi def link trigInterpBrace    Delimiter

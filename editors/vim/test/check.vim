@@ -278,7 +278,7 @@ let s:kw_special = {'if': 'trigConditional', 'unless': 'trigConditional',
       \ 'not': 'trigWordOperator', 'in': 'trigWordOperator',
       \ 'contains': 'trigWordOperator', 'starts': 'trigWordOperator',
       \ 'true': 'trigBoolean', 'false': 'trigBoolean', 'null': 'trigNull'}
-let s:string_groups = ['trigString', 'trigText', 'trigEscape',
+let s:string_groups = ['trigString', 'trigText', 'trigEscape', 'trigBadEscape',
       \ 'trigInterpolation', 'trigInterpBrace', 'trigBraceEscape',
       \ 'trigBraceError']
 
@@ -681,6 +681,7 @@ call s:Scratch('more', [
       \ '  then fallback whatsapp "{now}" # TODO: FIXME XXX',
       \ '  quiet 22:30-07:00 in customer.tz',
       \ '  when x within 1h30m then send sms "ok {(o.x + 1) * 2} {o.n / 2 <= 3}"',
+      \ 'when b then send sms "a \q \n b" fallback email template "t\z\\"',
       \ ])
 call s:Expect('form.sub', 'form', 0, 'trigEvent')
 call s:Expect('form.sub', 'form', 3, 'trigEvent')
@@ -704,6 +705,12 @@ call s:Expect('within 1h30m', '(o.x', 0, 'trigInterpolation')
 call s:Expect('within 1h30m', '+ 1', 0, 'trigOperator')
 call s:Expect('within 1h30m', '<=', 0, 'trigOperator')
 call s:Expect('within 1h30m', '<= 3', 3, 'trigNumber')
+" Unknown escapes are errors (T0003), known ones are not.
+call s:Expect('when b then', '\q', 0, 'trigBadEscape')
+call s:Expect('when b then', '\q', 1, 'trigBadEscape')
+call s:Expect('when b then', '\n b', 1, 'trigEscape')
+call s:Expect('when b then', '\z', 0, 'trigBadEscape')
+call s:Expect('when b then', '\\"', 1, 'trigEscape')
 call s:CheckTokens()
 
 " ------------------------------------------------------------ broken input

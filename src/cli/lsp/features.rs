@@ -174,6 +174,7 @@ fn token_type(role: Role) -> Option<(u32, u32)> {
 pub fn semantic_tokens(server: &Server, p: SemanticTokensParams) -> Option<SemanticTokens> {
     let doc = server.docs.get(&p.text_document.uri)?;
     let index = LineIndex::new(&doc.text, server.encoding);
+    let mut walk = index.walk();
     let mut data = Vec::new();
     let (mut last_line, mut last_start) = (0u32, 0u32);
     for piece in ide::classify(&doc.text) {
@@ -184,8 +185,8 @@ pub fn semantic_tokens(server: &Server, p: SemanticTokensParams) -> Option<Seman
         // end), but a client without multiline support must not get one.
         let text = &doc.text[piece.span.start..piece.span.end];
         let len = text.find('\n').unwrap_or(text.len());
-        let start = index.position(piece.span.start);
-        let end = index.position(piece.span.start + len);
+        let start = walk.position(piece.span.start);
+        let end = walk.position(piece.span.start + len);
         let delta_line = start.line - last_line;
         let delta_start = if delta_line == 0 {
             start.character - last_start
