@@ -145,6 +145,7 @@ now_ns() {
 }
 
 ROWS=()
+RATES=()
 FAILED=0
 
 # run_case LABEL RULES EVENTS_FILE RULE_PATH…
@@ -171,6 +172,7 @@ run_case() {
         printf 'e2e.sh: %s failed (exit %d); last lines of its stderr:\n' "$label" "$status" >&2
         tail -n 15 "$err" | sed 's/^/    /' >&2
         ROWS+=("$(printf '%-28s %6s %10s %16s %12s %9s' "$label" "$nrules" "$EVENTS" "FAILED" "-" "${wall}s")")
+        RATES+=(0)
         return 0
     fi
 
@@ -200,6 +202,12 @@ run_case() {
         ;;
     esac
     ROWS+=("$(printf '%-28s %6s %10s %16s %12s %9s' "$label" "$nrules" "$EVENTS" "$rate" "$rss" "${wall}s")")
+    RATES+=("${rate%% *}")
+}
+
+# ratio A B: A/B as a percentage, or "n/a" when either failed.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.0f %%", 100 * a / b; else printf "n/a" }'
 }
 
 run_case "1 parse floor (no rules)" 0 "$SHOP" benches/rules/empty/
@@ -215,6 +223,12 @@ echo "streams: synthetic (trig gen --seed $SEED), $EVENTS events, $CUSTOMERS cus
 echo
 printf '%-28s %6s %10s %16s %12s %9s\n' "case" "rules" "events" "events/s" "peak RSS" "wall"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "issue 6 targets (one thread):"
+printf '  %-44s %8s   target\n' "ratio" "measured"
+printf '  %-44s %8s   >= 70 %%\n' "seed rules / parse floor" "$(ratio "${RATES[1]}" "${RATES[0]}")"
+printf '  %-44s %8s   >= 50 %%\n' "1000 rules / seed rules" "$(ratio "${RATES[2]}" "${RATES[1]}")"
+printf '  %-44s %8s   >= 3,000,000\n' "seed rules, events/s" "${RATES[1]}"
 if [[ -n ${TRIG_BENCH_DIR:-} ]]; then
     echo
     echo "streams, rules and each run's stderr are in $DIR"

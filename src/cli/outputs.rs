@@ -92,6 +92,8 @@ pub struct Outputs {
     shown_dead: u64,
     /// The first write error; writing stops after it.
     pub failed: Option<String>,
+    /// The action line being written, reused from action to action.
+    line: Vec<u8>,
 }
 
 impl Outputs {
@@ -103,16 +105,21 @@ impl Outputs {
             dead_count: 0,
             shown_dead: 0,
             failed: None,
+            line: Vec::new(),
         }
     }
 
     fn write(out: &mut Out, json: serde_json::Value, failed: &mut Option<String>) {
+        let mut line = json.to_string().into_bytes();
+        line.push(b'\n');
+        Outputs::write_line(out, &line, failed);
+    }
+
+    fn write_line(out: &mut Out, line: &[u8], failed: &mut Option<String>) {
         if failed.is_some() {
             return;
         }
-        let mut line = json.to_string();
-        line.push('\n');
-        if let Err(e) = out.writer().write_all(line.as_bytes()) {
+        if let Err(e) = out.writer().write_all(line) {
             *failed = Some(e.to_string());
         }
     }
@@ -163,7 +170,10 @@ impl Outputs {
 
 impl Sink for Outputs {
     fn action(&mut self, a: Action) {
-        Outputs::write(&mut self.actions, a.to_json(), &mut self.failed);
+        self.line.clear();
+        a.write_json(&mut self.line);
+        self.line.push(b'\n');
+        Outputs::write_line(&mut self.actions, &self.line, &mut self.failed);
     }
     fn notice(&mut self, n: Notice) {
         if let Some(w) = &mut self.suppressed {

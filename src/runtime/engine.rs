@@ -109,6 +109,9 @@ pub struct Engine {
     /// The customer of the event being applied, with their profile (only
     /// identify events change a profile, and they reset this).
     last_profile: Option<(Arc<str>, Value)>,
+    /// Whether any customer has a profile: without identify events none
+    /// has, and `customer.*` is null without a lookup.
+    pub(crate) any_profile: bool,
     trace_seen: bool,
 }
 
@@ -139,6 +142,7 @@ impl Engine {
             track_changes: false,
             seen_ids: SeenIds::default(),
             last_profile: None,
+            any_profile: false,
             trace_seen: false,
         }
     }
@@ -334,6 +338,7 @@ impl Engine {
         if event.kind == EventKind::Identify {
             self.touched.push(event.customer.clone());
             self.last_profile = None;
+            self.any_profile = true;
             self.customer(&event.customer).merge_profile(&event.props);
             return;
         }
@@ -476,6 +481,9 @@ impl Engine {
     }
 
     fn lookup_profile(&self, customer: &str) -> Value {
+        if !self.any_profile {
+            return Value::Null;
+        }
         self.customers
             .get(customer)
             .map_or(Value::Null, |c| c.profile.clone())

@@ -225,6 +225,7 @@ impl Engine {
                 e.dirty.insert(c.id.clone());
             }
             if !c.is_idle() {
+                e.any_profile |= !c.profile.is_null();
                 e.customers.insert(c.id.clone(), c);
             }
         }
