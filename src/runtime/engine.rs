@@ -104,7 +104,7 @@ pub struct Engine {
     /// tracked when checkpoints are taken).
     pub(crate) dirty: FxHashSet<Arc<str>>,
     pub(crate) track_changes: bool,
-    /// Event ids seen within the dedupe horizon: time and customer.
+    /// Event ids seen within the dedupe horizon (as hashes: `dedupe.rs`).
     pub(crate) seen_ids: SeenIds,
     /// The customer of the event being applied, with their profile (only
     /// identify events change a profile, and they reset this).
