@@ -330,7 +330,7 @@ impl Engine {
             .or_insert_with(|| Customer::new(id.clone()))
     }
 
-    fn apply(&mut self, event: Event, sink: &mut dyn Sink) {
+    fn apply(&mut self, mut event: Event, sink: &mut dyn Sink) {
         let position = self.position(&event);
         if self.trace_on(&event.customer) {
             self.trace_seen = true;
@@ -348,8 +348,17 @@ impl Engine {
             // No rule cares: no state can change.
             return;
         }
+        // The event shares the id the customer's state is keyed by: the
+        // handlers' lookups then compare the key with itself (a line in
+        // cache) instead of with a copy (a miss), and the copy is freed.
+        let profile = match self.customers.get_key_value(&*event.customer) {
+            Some((id, c)) => {
+                event.customer = id.clone();
+                c.profile.clone()
+            }
+            None => Value::Null,
+        };
         self.touched.push(event.customer.clone());
-        let profile = self.lookup_profile(&event.customer);
         self.last_profile = Some((event.customer.clone(), profile));
         let ev = Arc::new(Ev { event, position });
         for &h in handlers.iter().chain(&prog.any_event) {
