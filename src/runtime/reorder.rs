@@ -65,7 +65,9 @@ impl ReorderBuffer {
             .take_while(|b| b.event.time > time)
             .count();
         let at = self.sorted.len() - later;
-        if later == NEAR && at > 0 {
+        if later == 0 {
+            self.sorted.push_back(item);
+        } else if later == NEAR && at > 0 {
             self.stragglers.push(Reverse(item));
         } else {
             self.sorted.insert(at, item);
