@@ -9,6 +9,7 @@ mod fmt;
 mod gen;
 mod lsp;
 mod outputs;
+mod parallel;
 mod project;
 mod reader;
 mod run;

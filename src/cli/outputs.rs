@@ -14,7 +14,7 @@ use super::store::OutputPos;
 /// One output stream.
 pub enum Out {
     /// Stdout, a device or a pipe: written, never cut back.
-    Stream(BufWriter<Box<dyn Write>>),
+    Stream(BufWriter<Box<dyn Write + Send>>),
     File {
         w: BufWriter<File>,
         canonical: PathBuf,
@@ -138,6 +138,15 @@ impl Outputs {
                 eprintln!("{file}:{line}: skipped: {reason}");
             }
             None => {}
+        }
+    }
+
+    /// Writes action and notice lines already serialized (by a thread of a
+    /// partitioned run); notices only when `--suppressed` asked for them.
+    pub fn write_raw(&mut self, actions: &[u8], notices: &[u8]) {
+        Outputs::write_line(&mut self.actions, actions, &mut self.failed);
+        if let Some(w) = &mut self.suppressed {
+            Outputs::write_line(w, notices, &mut self.failed);
         }
     }
 

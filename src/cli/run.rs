@@ -69,6 +69,10 @@ pub struct Args {
     /// memory.
     #[arg(long = "max-line-bytes", value_name = "N", default_value_t = 1 << 20)]
     max_line_bytes: usize,
+    /// Threads to run on: customers are partitioned across them (the
+    /// actions are the same set as on one thread, in another order).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: usize,
 }
 
 /// When to checkpoint.
@@ -95,7 +99,7 @@ fn parse_every(s: &str) -> Result<Every, String> {
 }
 
 /// The wall clock, behind a trait so the rest stays testable.
-pub trait Clock {
+pub trait Clock: Sync {
     fn now_ms(&self) -> i64;
 }
 
@@ -118,15 +122,16 @@ pub fn run(a: Args) -> i32 {
 }
 
 /// The settings of one run, parsed from the arguments.
-struct Plan {
-    format: InputFormat,
-    map: Option<trig::input::FieldMap>,
-    until: Option<i64>,
-    min_time: Option<i64>,
+pub(super) struct Plan {
+    pub(super) format: InputFormat,
+    pub(super) map: Option<trig::input::FieldMap>,
+    pub(super) until: Option<i64>,
+    pub(super) min_time: Option<i64>,
     every: Every,
 }
 
 fn plan(a: &Args) -> Result<Plan, String> {
+    check_threads(a)?;
     let time = |flag: &str, v: &Option<String>| {
         v.as_deref()
             .map(|u| parse_time_str(u).map_err(|e| format!("{flag}: {e}")))
@@ -170,6 +175,9 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     if program.rules.is_empty() {
         eprintln!("trig run: warning: no rules found in the given paths; events are only read");
     }
+    if a.threads > 1 {
+        return run_threads(&a, &plan, program, clock);
+    }
     let max_future = program.settings.max_future_ms;
     let mut store = a.state.as_deref().map(Store::open).transpose()?;
     let (mut engine, resume) = start(program, store.as_ref())?;
@@ -179,23 +187,10 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     if store.is_some() {
         engine.track_changes();
     }
-    let actions = match &a.out {
-        Some(p) => Out::file(p, &resume.outputs)?,
-        None => Out::Stream(BufWriter::new(Box::new(std::io::stdout()))),
-    };
-    let open = |p: &Option<PathBuf>| {
-        p.as_deref()
-            .map(|p| Out::file(p, &resume.outputs))
-            .transpose()
-    };
-    let mut out = Outputs::new(actions, open(&a.suppressed)?, open(&a.dead_letter)?);
+    let mut out = open_outputs(&a, &resume.outputs)?;
     let started = Instant::now();
     let mut cx = Reading {
-        clock: CachedClock {
-            clock,
-            now: 0,
-            reads: 0,
-        },
+        clock: CachedClock::new(clock),
         max_future,
         min_time: plan.min_time,
         progress: Progress::new(),
@@ -259,13 +254,112 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         eprintln!("{line}");
     }
     if let Some(c) = &a.trace {
-        summary::untouched(&engine, c);
+        summary::untouched(Some(&engine), c);
     }
-    summary::print(&engine, out.dead_count, a.dead_letter.is_some(), elapsed);
+    let dead_file = a.dead_letter.is_some();
+    summary::print(
+        engine.stats(),
+        engine.program(),
+        out.dead_count,
+        dead_file,
+        elapsed,
+    );
     // The process ends next: freeing the state of a million customers one
     // allocation at a time takes longer than the OS takes to drop the pages.
     std::mem::forget(engine);
     Ok(if aborted { EXIT_PROBLEMS } else { EXIT_OK })
+}
+
+/// Actions to `--out` or stdout, and the optional outputs, each cut back
+/// to its checkpointed length when resuming.
+fn open_outputs(a: &Args, resume: &[super::store::OutputPos]) -> Result<Outputs, String> {
+    let actions = match &a.out {
+        Some(p) => Out::file(p, resume)?,
+        None => Out::Stream(BufWriter::new(Box::new(std::io::stdout()))),
+    };
+    let open = |p: &Option<PathBuf>| p.as_deref().map(|p| Out::file(p, resume)).transpose();
+    Ok(Outputs::new(
+        actions,
+        open(&a.suppressed)?,
+        open(&a.dead_letter)?,
+    ))
+}
+
+/// What `--threads` cannot be combined with, refused before any work.
+fn check_threads(a: &Args) -> Result<(), String> {
+    if a.threads == 0 {
+        return Err("--threads: give a number of threads, 1 or more".into());
+    }
+    if a.threads == 1 {
+        return Ok(());
+    }
+    let alone = |flag: &str, why: &str| {
+        Err(format!(
+            "--threads {} cannot be combined with {flag}: {why}; run it with --threads 1",
+            a.threads
+        ))
+    };
+    if a.state.is_some() {
+        return alone("--state", "checkpoints are taken on one thread");
+    }
+    if a.max_errors.is_some() {
+        return alone(
+            "--max-errors",
+            "stopping at the Nth rejected line needs the lines read in order",
+        );
+    }
+    let csv = |name: &String| {
+        Decoder::new(a.input.parse().unwrap_or(InputFormat::Auto), None, name).is_csv()
+    };
+    if let Some(name) = a.events.iter().find(|n| csv(n)) {
+        return alone(
+            &format!("CSV input ({name})"),
+            "a quoted CSV field may go on over the next line, so CSV is read on one thread",
+        );
+    }
+    Ok(())
+}
+
+/// `--threads N` (N > 1): customers partitioned across threads
+/// (`parallel.rs`); no state store.
+fn run_threads(a: &Args, plan: &Plan, program: Program, clock: &dyn Clock) -> Result<i32, String> {
+    let mut out = open_outputs(a, &[])?;
+    let started = Instant::now();
+    let program = Arc::new(program);
+    let shared = super::parallel::Shared {
+        plan,
+        files: &a.events,
+        max_line_bytes: a.max_line_bytes,
+        max_future: program.settings.max_future_ms,
+        clock,
+        out: std::sync::Mutex::new(&mut out),
+        trace: a.trace.as_deref(),
+        suppressed: a.suppressed.is_some(),
+        stop: Default::default(),
+    };
+    let finished = super::parallel::run(&shared, program.clone(), a.threads)?;
+    out.commit()
+        .map_err(|e| format!("writing the output: {e}"))?;
+    if out.failed.is_some() {
+        eprintln!("trig run: the output was closed early; stopped");
+        return Ok(EXIT_PROBLEMS);
+    }
+    let elapsed = started.elapsed();
+    for line in &finished.trace {
+        eprintln!("{line}");
+    }
+    if let Some(c) = &a.trace {
+        summary::untouched(finished.traced.as_ref(), c);
+    }
+    let dead_file = a.dead_letter.is_some();
+    summary::print(
+        &finished.stats,
+        &program,
+        out.dead_count,
+        dead_file,
+        elapsed,
+    );
+    Ok(EXIT_OK)
 }
 
 /// A fresh engine, or one restored from the store (with a report of what
@@ -455,13 +549,21 @@ impl Checkpoints {
 /// is at least a second.
 const CLOCK_EVERY: u64 = 1024;
 
-struct CachedClock<'a> {
+pub(super) struct CachedClock<'a> {
     clock: &'a dyn Clock,
     now: i64,
     reads: u64,
 }
 
-impl CachedClock<'_> {
+impl<'a> CachedClock<'a> {
+    pub(super) fn new(clock: &'a dyn Clock) -> CachedClock<'a> {
+        CachedClock {
+            clock,
+            now: 0,
+            reads: 0,
+        }
+    }
+
     fn now_ms(&mut self) -> i64 {
         if self.reads % CLOCK_EVERY == 0 {
             self.now = self.clock.now_ms();
@@ -504,7 +606,7 @@ fn refuse_overwriting_inputs(a: &Args) -> Result<(), String> {
 /// Refuses events too far ahead of the wall clock, so one device with a
 /// bad clock cannot push the watermark forward and fire every timer, and
 /// events before `--min-time`.
-fn accept(
+pub(super) fn accept(
     ev: Event,
     clock: &mut CachedClock,
     max_future: i64,

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use trig::compile::Program;
+use trig::runtime::stats::Stats;
 use trig::runtime::Engine;
 
 /// `1234567` → `1,234,567`.
@@ -20,8 +22,7 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// `dead_file`: whether rejected lines went to a `--dead-letter` file.
-pub fn print(engine: &Engine, dead: u64, dead_file: bool, elapsed: Duration) {
-    let s = engine.stats();
+pub fn print(s: &Stats, p: &Program, dead: u64, dead_file: bool, elapsed: Duration) {
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
         (s.events as f64 / secs) as u64
@@ -101,7 +102,6 @@ pub fn print(engine: &Engine, dead: u64, dead_file: bool, elapsed: Duration) {
         }
         lines.push(line);
     }
-    let p = engine.program();
     for ((rule, pc), (n, msg)) in &s.type_errors {
         let name = p.rules.get(*rule as usize).map_or("?", |r| r.name.as_str());
         lines.push(format!(
@@ -130,11 +130,11 @@ pub fn print(engine: &Engine, dead: u64, dead_file: bool, elapsed: Duration) {
 
 /// For `--trace`: rules that never did anything for the customer, or that
 /// the customer never appeared.
-pub fn untouched(engine: &Engine, customer: &str) {
-    if !engine.traced_customer_seen() {
+pub fn untouched(engine: Option<&Engine>, customer: &str) {
+    let Some(engine) = engine.filter(|e| e.traced_customer_seen()) else {
         eprintln!("trace: customer `{customer}` does not appear in the input");
         return;
-    }
+    };
     for line in engine.idle_rules() {
         eprintln!("{line}");
     }

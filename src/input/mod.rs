@@ -159,6 +159,13 @@ impl Decoder {
         }
     }
 
+    /// Whether the next line is the source's first (the only one that may
+    /// start with a byte-order mark): for a decoder that takes a source's
+    /// lines in blocks, not from its start.
+    pub fn set_first_line(&mut self, first: bool) {
+        self.first_line = first;
+    }
+
     /// Call at the end of the source: an error when it ended inside a
     /// quoted CSV field (the record is lost). Always `Ok` for JSON.
     pub fn finish(&mut self) -> Result<(), DecodeError> {

@@ -4,10 +4,10 @@
 //! by the ids: 32 bytes an id, no allocation, and no event or customer id
 //! kept in memory or in the state store. An id is its 128-bit XXH3 (two
 //! different ids share one with odds of about n²/2¹²⁹: 10⁻²⁷ for a million
-//! ids a day); the customer is its 64-bit XXH3, used only by `trig state
-//! forget`, where a clash would at worst forget another customer's ids
-//! too (their repeats then count once more). XXH3 is a fixed algorithm, so
-//! a store written by one build reads the same in the next.
+//! ids a day); the customer is its 64-bit XXH3: an id repeats only for
+//! the same customer, and `trig state forget` drops a customer's ids by
+//! it. XXH3 is a fixed algorithm, so a store written by one build reads
+//! the same in the next.
 
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
@@ -22,8 +22,8 @@ pub(crate) fn customer_key(customer: &str) -> u64 {
 
 #[derive(Default)]
 pub(crate) struct SeenIds {
-    /// id key → (event time, customer key).
-    map: FxHashMap<u128, (i64, u64)>,
+    /// (id key, customer key) → event time.
+    map: FxHashMap<(u128, u64), i64>,
 }
 
 impl SeenIds {
@@ -37,17 +37,20 @@ impl SeenIds {
         horizon: i64,
         floor: i64,
     ) -> bool {
-        let key = id_key(id);
-        if let Some((t, _)) = self.map.get(&key) {
+        // An id repeats only for the same customer: the same id on two
+        // customers is two events (a run partitioned by customer sees them
+        // on different threads, so it could not tell otherwise).
+        let key = (id_key(id), customer_key(customer));
+        if let Some(t) = self.map.get(&key) {
             if (time - *t).abs() <= horizon {
                 return true;
             }
         }
         // Amortised over as many insertions as the map holds.
         if self.map.len() >= 1024 && self.map.len().is_power_of_two() {
-            self.map.retain(|_, (t, _)| *t >= floor);
+            self.map.retain(|_, t| *t >= floor);
         }
-        self.map.insert(key, (time, customer_key(customer)));
+        self.map.insert(key, time);
         false
     }
 
@@ -58,12 +61,12 @@ impl SeenIds {
 
     /// (id key, time, customer key), for a checkpoint.
     pub(crate) fn entries(&self) -> Vec<(u128, i64, u64)> {
-        self.map.iter().map(|(k, (t, c))| (*k, *t, *c)).collect()
+        self.map.iter().map(|((k, c), t)| (*k, *t, *c)).collect()
     }
 
     pub(crate) fn restore(entries: Vec<(u128, i64, u64)>) -> SeenIds {
         SeenIds {
-            map: entries.into_iter().map(|(k, t, c)| (k, (t, c))).collect(),
+            map: entries.into_iter().map(|(k, t, c)| ((k, c), t)).collect(),
         }
     }
 }
@@ -80,6 +83,15 @@ mod tests {
         assert!(!seen.check("e2", "c1", 100, 100, i64::MIN));
         assert!(!seen.check("e1", "c1", 201, 100, i64::MIN));
         assert_eq!(seen.len(), 2);
+    }
+
+    #[test]
+    fn an_id_repeats_only_for_the_same_customer() {
+        let mut seen = SeenIds::default();
+        assert!(!seen.check("e1", "c1", 0, 100, i64::MIN));
+        assert!(!seen.check("e1", "c2", 10, 100, i64::MIN));
+        assert!(seen.check("e1", "c1", 20, 100, i64::MIN));
+        assert!(seen.check("e1", "c2", 20, 100, i64::MIN));
     }
 
     #[test]

@@ -182,22 +182,39 @@ impl Engine {
                 watermark: self.watermark,
             });
         }
+        // A repeat is still evidence of how far time has come: it moves
+        // the watermark like any event that is not late (and so the
+        // watermark does not depend on which events repeat whose).
+        self.raise(event.time);
         if self.is_duplicate(&event) {
             self.stats.duplicates += 1;
             return Ok(());
         }
         self.stats.events += 1;
-        let newest = self.max_seen.map_or(event.time, |m| m.max(event.time));
-        self.max_seen = Some(newest);
         self.arrival += 1;
         self.buffer.push(event, self.arrival);
-        let lateness = self.prog.settings.allowed_lateness_ms;
-        let wm = newest.saturating_sub(lateness);
+        self.advance(sink);
+        Ok(())
+    }
+
+    /// Takes the news that an event at `newest` was read elsewhere (by
+    /// another thread of a partitioned run): the watermark moves as if it
+    /// had come here, and what is due up to it happens.
+    pub fn observe(&mut self, newest: i64, sink: &mut dyn Sink) {
+        if self.max_seen.is_none_or(|m| newest > m) {
+            self.raise(newest);
+            self.advance(sink);
+        }
+    }
+
+    /// Records `time` as read: the newest time and the watermark follow.
+    fn raise(&mut self, time: i64) {
+        let newest = self.max_seen.map_or(time, |m| m.max(time));
+        self.max_seen = Some(newest);
+        let wm = newest.saturating_sub(self.prog.settings.allowed_lateness_ms);
         if wm > self.watermark {
             self.watermark = wm;
         }
-        self.advance(sink);
-        Ok(())
     }
 
     /// Whether an event with this `id` was seen within the dedupe horizon

@@ -75,11 +75,46 @@ impl Stats {
         }
     }
 
+    /// Adds the counts of another run of the same program (a thread of a
+    /// partitioned run).
+    pub fn merge(&mut self, o: &Stats) {
+        self.events += o.events;
+        self.late += o.late;
+        self.quiet_without_zone += o.quiet_without_zone;
+        self.forgotten += o.forgotten;
+        self.duplicates += o.duplicates;
+        self.bounded += o.bounded;
+        for (r, q) in self.rules.iter_mut().zip(&o.rules) {
+            r.fired += q.fired;
+            r.actions += q.actions;
+            r.deferred += q.deferred;
+            add_all(&mut r.channels, &q.channels);
+            add_all(&mut r.suppressed, &q.suppressed);
+            let (g, h) = (&mut r.goal, &q.goal);
+            g.sent += h.sent;
+            g.sent_converted += h.sent_converted;
+            g.holdout += h.holdout;
+            g.holdout_converted += h.holdout_converted;
+        }
+        for (k, (n, msg)) in &o.type_errors {
+            self.type_errors
+                .entry(*k)
+                .or_insert_with(|| (0, msg.clone()))
+                .0 += n;
+        }
+    }
+
     pub(crate) fn type_error(&mut self, rule: u32, f: &Fault) {
         let e = self
             .type_errors
             .entry((rule, f.pc))
             .or_insert_with(|| (0, f.message.clone()));
         e.0 += 1;
+    }
+}
+
+fn add_all<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
+    for (k, n) in from {
+        *into.entry(k.clone()).or_insert(0) += n;
     }
 }
