@@ -178,8 +178,12 @@ impl Customer {
         let i = match self.rules.binary_search_by_key(&rule, |(r, _)| *r) {
             Ok(i) => i,
             Err(i) => {
-                // Exact growth: most customers touch one or two rules.
-                self.rules.reserve_exact(1);
+                // Exact growth for the first two (most customers touch one
+                // or two rules), doubling after (a customer of many rules
+                // must not copy them all at each new one).
+                if self.rules.len() < 2 {
+                    self.rules.reserve_exact(1);
+                }
                 self.rules.insert(i, (rule, RuleState::default()));
                 i
             }
