@@ -184,7 +184,14 @@ fn threads_read_several_files_as_one_stream() {
     // The second file's first line starts with a byte-order mark.
     dir.write("b.ndjson", format!("\u{feff}{}\n", b.join("\n")));
     let rules = [Path::new("benches/rules/seed.trig")];
-    same_on_every_thread_count(&dir, &rules, &["a.ndjson", "b.ndjson"], &[]);
+    // Profile updates are longer than 230 bytes: rejected, unread.
+    let too_long = ["--max-line-bytes", "230"];
+    let one = run(&dir, &rules, &["a.ndjson", "b.ndjson"], 1, &too_long);
+    assert!(one
+        .dead
+        .iter()
+        .any(|l| l.contains("longer than --max-line-bytes")));
+    same_on_every_thread_count(&dir, &rules, &["a.ndjson", "b.ndjson"], &too_long);
 }
 
 #[test]

@@ -33,7 +33,7 @@ use trig::runtime::stats::Stats;
 use trig::runtime::{Action, Engine, Event, Notice, Sink};
 
 use super::outputs::Outputs;
-use super::reader::{Line, Lines};
+use super::reader::{Lines, Span};
 use super::run::{accept, CachedClock, Clock, Plan};
 
 /// Bytes of input a block holds (whole lines; a longer line makes a
@@ -100,14 +100,6 @@ struct Block {
     text: Vec<u8>,
     lines: Vec<Span>,
     _credit: Credit,
-}
-
-/// One line of a block: its bytes in `text`, and for a line longer than
-/// `--max-line-bytes` its real length (only its start is kept).
-struct Span {
-    start: usize,
-    end: usize,
-    too_long: Option<u64>,
 }
 
 impl Block {
@@ -205,7 +197,6 @@ fn read_blocks(shared: &Shared, workers: &[Sender<Msg>]) -> Result<u64, String> 
         let _ = credit_tx.send(());
     }
     let mut index = 0u64;
-    let mut buf = Vec::new();
     for (file, name) in shared.files.iter().enumerate() {
         let mut lines = Lines::open(name, shared.max_line_bytes, &[])?;
         loop {
@@ -220,22 +211,7 @@ fn read_blocks(shared: &Shared, workers: &[Sender<Msg>]) -> Result<u64, String> 
                 lines: Vec::new(),
                 _credit: Credit(credit_tx.clone()),
             };
-            while block.text.len() < BLOCK_BYTES {
-                let Some(line) = lines.next(&mut buf)? else {
-                    break;
-                };
-                let (bytes, too_long) = match line {
-                    Line::Text(t) => (t, None),
-                    Line::TooLong { start, length } => (start, Some(length)),
-                };
-                let start = block.text.len();
-                block.text.extend_from_slice(bytes);
-                block.lines.push(Span {
-                    start,
-                    end: block.text.len(),
-                    too_long,
-                });
-            }
+            lines.next_block(&mut block.text, &mut block.lines, BLOCK_BYTES)?;
             if block.lines.is_empty() {
                 break;
             }

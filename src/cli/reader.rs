@@ -157,6 +157,83 @@ impl Lines {
     }
 }
 
+/// One line of a block (`Lines::next_block`): its bytes in the block's
+/// text, and for a line longer than the limit its real length (only its
+/// first 200 bytes are kept).
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub too_long: Option<u64>,
+}
+
+impl Lines {
+    /// Appends whole lines to `text` (and their spans to `spans`) until
+    /// `text` holds at least `target` bytes or the input ends. The same
+    /// lines as `next`, many at a time and with one copy: for readers that
+    /// hand out blocks of lines (`--threads`).
+    pub fn next_block(
+        &mut self,
+        text: &mut Vec<u8>,
+        spans: &mut Vec<Span>,
+        target: usize,
+    ) -> Result<(), String> {
+        let mut line = Vec::new();
+        while text.len() < target {
+            let chunk = self
+                .reader
+                .fill_buf()
+                .map_err(|e| format!("{}: {e}", self.name))?;
+            let Some(first) = memchr::memchr(b'\n', chunk) else {
+                // No line ends in the buffer: the slow path gathers it.
+                match self.next(&mut line)? {
+                    Some(l) => push_line(text, spans, l),
+                    None => break,
+                }
+                continue;
+            };
+            // Every line that ends in the buffer, copied once.
+            let mut at = 0;
+            let mut end = Some(first);
+            while let Some(e) = end {
+                let l = &chunk[at..e];
+                let length = l.len() as u64;
+                let l = if l.len() > self.limit {
+                    Line::TooLong {
+                        start: &l[..200.min(l.len())],
+                        length,
+                    }
+                } else {
+                    Line::Text(l)
+                };
+                push_line(text, spans, l);
+                self.offset += length + 1;
+                self.line += 1;
+                at = e + 1;
+                if text.len() >= target {
+                    break;
+                }
+                end = memchr::memchr(b'\n', &chunk[at..]).map(|i| at + i);
+            }
+            self.reader.consume(at);
+        }
+        Ok(())
+    }
+}
+
+fn push_line(text: &mut Vec<u8>, spans: &mut Vec<Span>, line: Line) {
+    let (bytes, too_long) = match line {
+        Line::Text(t) => (t, None),
+        Line::TooLong { start, length } => (start, Some(length)),
+    };
+    let start = text.len();
+    text.extend_from_slice(bytes);
+    spans.push(Span {
+        start,
+        end: text.len(),
+        too_long,
+    });
+}
+
 /// SHA-256 (hex) of the bytes before the position, up to
 /// `FINGERPRINT_BYTES`.
 fn fingerprint(bytes: &[u8]) -> String {
