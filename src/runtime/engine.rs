@@ -8,6 +8,7 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
+use thin_vec::ThinVec;
 
 use crate::compile::instr::Op;
 use crate::compile::program::{AbsenceMode, Kind, Program};
@@ -371,7 +372,7 @@ impl Engine {
         let profile = match self.customers.get_key_value(&*event.customer) {
             Some((id, c)) => {
                 event.customer = id.clone();
-                c.profile.clone()
+                c.profile().clone()
             }
             None => Value::Null,
         };
@@ -512,7 +513,7 @@ impl Engine {
         }
         self.customers
             .get(customer)
-            .map_or(Value::Null, |c| c.profile.clone())
+            .map_or(Value::Null, |c| c.profile().clone())
     }
 
     pub(crate) fn fault(&mut self, rule: u32, f: &Fault) {
@@ -834,7 +835,7 @@ impl Engine {
         let pending: Vec<Instance> = {
             let seqs = &mut self.customer(&cid).rule(r).seqs;
             seqs.retain(|i| i.deadline > now);
-            seqs.clone()
+            seqs.to_vec()
         };
         let mut done = Vec::new();
         for inst in pending {
@@ -881,8 +882,8 @@ impl Engine {
             return;
         };
         let live: Vec<Instance> = match abs.mode {
-            AbsenceMode::CancelWait => state.waits.clone(),
-            AbsenceMode::Between => state.seqs.clone(),
+            AbsenceMode::CancelWait => state.waits.to_vec(),
+            AbsenceMode::Between => state.seqs.to_vec(),
             AbsenceMode::LookBack { .. } => Vec::new(),
         };
         let mut gone = Vec::new();
@@ -1149,7 +1150,7 @@ pub(crate) const MAX_PER_RULE: usize = 1_000;
 
 /// Pushes with exact growth and drops the oldest beyond `MAX_PER_RULE`;
 /// true when it dropped one.
-pub(crate) fn push_bounded<T>(v: &mut Vec<T>, item: T) -> bool {
+pub(crate) fn push_bounded<T>(v: &mut ThinVec<T>, item: T) -> bool {
     let full = v.len() >= MAX_PER_RULE;
     if full {
         v.remove(0);
@@ -1160,7 +1161,7 @@ pub(crate) fn push_bounded<T>(v: &mut Vec<T>, item: T) -> bool {
 
 /// Pushes without the usual doubling: these lists hold one or two items
 /// for most customers, and a million customers make the slack count.
-pub(crate) fn push_exact<T>(v: &mut Vec<T>, item: T) {
+pub(crate) fn push_exact<T>(v: &mut ThinVec<T>, item: T) {
     v.reserve_exact(1);
     v.push(item);
 }

@@ -456,8 +456,9 @@ impl Engine {
             });
         }
         let horizon = cap_horizon(&prog.settings);
-        cust.sends.retain(|s| s.at > at.saturating_sub(horizon));
-        cust.sends.push(SendRecord {
+        cust.sends_mut()
+            .retain(|s| s.at > at.saturating_sub(horizon));
+        cust.sends_mut().push(SendRecord {
             at,
             rule: d.rule,
             channel: d.steps.first().map(|s| s.channel.clone()),
@@ -680,7 +681,7 @@ fn under_cap(
 ) -> bool {
     let floor = at.saturating_sub(cap.per_ms);
     let n = cust
-        .sends
+        .sends()
         .iter()
         .filter(|s| s.at > floor && counts(s))
         .count();

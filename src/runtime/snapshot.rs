@@ -145,7 +145,7 @@ impl Engine {
         let rules = &self.prog.rules;
         CustomerRecord {
             id: c.id.clone(),
-            profile: c.profile.clone(),
+            profile: c.profile().clone(),
             rules: c
                 .rules
                 .iter()
@@ -159,7 +159,7 @@ impl Engine {
                 })
                 .collect(),
             sends: c
-                .sends
+                .sends()
                 .iter()
                 .map(|s| SendByName {
                     at: s.at,
@@ -225,7 +225,7 @@ impl Engine {
                 e.dirty.insert(c.id.clone());
             }
             if !c.is_idle() {
-                e.any_profile |= !c.profile.is_null();
+                e.any_profile |= !c.profile().is_null();
                 e.customers.insert(c.id.clone(), c);
             }
         }
@@ -243,7 +243,9 @@ impl Engine {
     ) -> (Customer, bool) {
         let mut c = Customer::new(rec.id);
         let mut modified = false;
-        c.profile = rec.profile;
+        if !rec.profile.is_null() {
+            c.set_profile(rec.profile);
+        }
         for r in rec.rules {
             let Some(&(idx, fingerprint)) = index.get(r.name.as_str()) else {
                 *report.removed.entry(r.name).or_default() += 1;
@@ -262,7 +264,7 @@ impl Engine {
         c.rules.sort_by_key(|(r, _)| *r);
         // A removed rule's sends still count for the `all` and channel
         // caps; `u32::MAX` matches no rule's tags.
-        c.sends = rec
+        let sends: Vec<SendRecord> = rec
             .sends
             .into_iter()
             .map(|s| SendRecord {
@@ -271,6 +273,9 @@ impl Engine {
                 channel: s.channel,
             })
             .collect();
+        if !sends.is_empty() {
+            *c.sends_mut() = sends;
+        }
         (c, modified)
     }
 

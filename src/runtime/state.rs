@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use thin_vec::ThinVec;
+
 use super::event::Event;
 use super::value::Value;
 
@@ -90,9 +92,14 @@ pub struct GoalRecord {
 /// idle or simple rule costs a few words per customer.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RuleState {
-    pub waits: Vec<Instance>,
-    pub seqs: Vec<Instance>,
-    pub counters: Vec<Counter>,
+    // Thin vectors (one word; length and capacity live with the items):
+    // a customer's state for a rule usually uses one of the three.
+    #[serde(with = "thin")]
+    pub waits: ThinVec<Instance>,
+    #[serde(with = "thin")]
+    pub seqs: ThinVec<Instance>,
+    #[serde(with = "thin")]
+    pub counters: ThinVec<Counter>,
     pub first_seen: bool,
     pub extra: Option<Box<Extra>>,
 }
@@ -149,29 +156,64 @@ pub struct SendRecord {
     pub channel: Option<Arc<str>>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct Customer {
     pub id: Arc<str>,
-    pub profile: Value,
     /// Sparse: (rule index, state), sorted by rule index.
     pub rules: Vec<(u32, RuleState)>,
-    pub sends: Vec<SendRecord>,
+    /// The profile and send history, boxed: most customers have neither
+    /// (no identify event, nothing sent yet), and a million customers
+    /// with a pending wait then cost one word each for them, not six.
+    more: Option<Box<More>>,
     /// The pending sweep timer (its sequence number) and when the sweep
     /// is due, which may have moved past the timer (derived state: re-armed
     /// on restore).
-    #[serde(skip)]
     pub sweep: Option<(u64, i64)>,
 }
+
+#[derive(Debug)]
+struct More {
+    profile: Value,
+    sends: Vec<SendRecord>,
+}
+
+impl Default for More {
+    fn default() -> More {
+        More {
+            profile: Value::Null,
+            sends: Vec::new(),
+        }
+    }
+}
+
+static NO_PROFILE: Value = Value::Null;
 
 impl Customer {
     pub fn new(id: Arc<str>) -> Customer {
         Customer {
             id,
-            profile: Value::Null,
             rules: Vec::new(),
-            sends: Vec::new(),
+            more: None,
             sweep: None,
         }
+    }
+
+    /// `customer.*`: null until an identify event.
+    pub fn profile(&self) -> &Value {
+        self.more.as_ref().map_or(&NO_PROFILE, |m| &m.profile)
+    }
+
+    pub fn set_profile(&mut self, profile: Value) {
+        self.more.get_or_insert_with(Box::default).profile = profile;
+    }
+
+    /// Sends recorded for project caps, oldest first.
+    pub fn sends(&self) -> &[SendRecord] {
+        self.more.as_ref().map_or(&[], |m| &m.sends)
+    }
+
+    pub fn sends_mut(&mut self) -> &mut Vec<SendRecord> {
+        &mut self.more.get_or_insert_with(Box::default).sends
     }
 
     pub fn rule(&mut self, rule: u32) -> &mut RuleState {
@@ -200,7 +242,7 @@ impl Customer {
 
     /// Merges identify traits into the profile (top-level, last wins).
     pub fn merge_profile(&mut self, traits: &[(Arc<str>, Value)]) {
-        let mut fields: Vec<(Arc<str>, Value)> = match &self.profile {
+        let mut fields: Vec<(Arc<str>, Value)> = match self.profile() {
             Value::Object(f) => f.to_vec(),
             _ => Vec::new(),
         };
@@ -210,14 +252,15 @@ impl Customer {
                 None => fields.push((k.clone(), v.clone())),
             }
         }
-        self.profile = Value::Object(Arc::from(fields));
+        self.set_profile(Value::Object(Arc::from(fields)));
     }
 
     /// Whether nothing is held for this customer: it can be dropped and
     /// costs no memory until its next event that needs state.
     pub fn is_idle(&self) -> bool {
-        self.profile.is_null()
-            && self.sends.is_empty()
+        self.more
+            .as_deref()
+            .is_none_or(|m| m.profile.is_null() && m.sends.is_empty())
             && self.rules.iter().all(|(_, r)| r.is_idle())
     }
 }
@@ -239,4 +282,20 @@ pub fn key_text(key: &Value, has_key: bool) -> String {
         Value::Object(_) => "o",
     };
     format!("{tag}:{}", key.render())
+}
+
+/// Thin vectors in snapshots: written as sequences, like a `Vec`.
+mod thin {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use thin_vec::ThinVec;
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &ThinVec<T>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter())
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<ThinVec<T>, D::Error> {
+        Vec::<T>::deserialize(d).map(ThinVec::from)
+    }
 }
