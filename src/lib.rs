@@ -12,3 +12,4 @@ pub mod ide;
 pub mod input;
 pub mod runtime;
 pub mod syntax;
+pub mod testing;

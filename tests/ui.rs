@@ -79,6 +79,7 @@ fn check_case(case: &str) -> Checked {
         ws.load_schema(&name, &read_text(&name));
     }
     let rules = format!("{UI}/{case}.trig");
+    let tests = format!("{UI}/{case}.test.toml");
     let bytes = std::fs::read(absolute(&rules)).unwrap_or_else(|e| panic!("{rules}: {e}"));
     match String::from_utf8(bytes) {
         Ok(text) => {
@@ -86,7 +87,17 @@ fn check_case(case: &str) -> Checked {
         }
         Err(e) => ws.add_invalid_utf8(&rules, e.as_bytes()),
     }
-    ws.check()
+    let mut checked = ws.check();
+    // A case with rule tests beside it is checked as with
+    // `--require-tests`.
+    if absolute(&tests).is_file() {
+        let suite = trig::testing::parse(&read_text(&tests))
+            .unwrap_or_else(|e| panic!("{tests}:{}:{}: {}", e.line, e.col, e.message));
+        let covered = trig::testing::rules_named(&suite);
+        let more = trig::check::coverage::untested(&checked, &covered);
+        checked.diagnostics.extend(more);
+    }
+    checked
 }
 
 /// The first line of a case, without `#`: what it shows.
@@ -190,16 +201,22 @@ fn every_code_has_a_ui_case() {
 
 #[test]
 fn no_stray_files() {
-    // A `NAME.toml` without `NAME.trig` is a project no case uses.
+    // A `NAME.toml` (or `NAME.test.toml`) without `NAME.trig` is a
+    // project (or tests) no case uses.
     let dir = absolute(UI);
     let cases: BTreeSet<String> = cases().into_iter().collect();
     for entry in std::fs::read_dir(&dir).expect("ui folder").flatten() {
         let p = entry.path();
         if p.extension().is_some_and(|x| x == "toml") {
-            let stem = p
-                .file_stem()
+            // `NAME.toml` is a case's project, `NAME.test.toml` its tests.
+            let name = p
+                .file_name()
                 .and_then(|s| s.to_str())
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let stem = name
+                .strip_suffix(".test.toml")
+                .or_else(|| name.strip_suffix(".toml"))
+                .unwrap_or(name)
                 .to_string();
             assert!(
                 stem == "trig" || cases.contains(&stem),

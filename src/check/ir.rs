@@ -219,6 +219,8 @@ pub struct Rule {
     pub name: String,
     pub file: FileId,
     pub span: Span,
+    /// The name after `rule` (or `when` for an unnamed rule).
+    pub name_span: Span,
     pub trigger: Trigger,
     pub guards: Vec<Guard>,
     /// The cascade: the `send` step first, then each `fallback`.

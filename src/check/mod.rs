@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod channels;
 pub mod config;
+pub mod coverage;
 pub mod ir;
 pub mod rules;
 pub mod schema;

@@ -276,6 +276,7 @@ fn check_rule(
         name,
         file,
         span: r.span,
+        name_span: r.name.as_ref().map_or(r.when_span, |n| n.span),
         trigger,
         guards: guards.unwrap_or_default(),
         steps: Vec::new(),

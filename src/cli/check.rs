@@ -21,6 +21,10 @@ pub struct Args {
     /// Exit 1 on warnings too (notes never fail).
     #[arg(long)]
     deny_warnings: bool,
+    /// Warn (T0501 untested-rule) about rules that no rule test
+    /// (*.test.toml under the same paths) names.
+    #[arg(long)]
+    require_tests: bool,
 }
 
 pub fn run(a: Args) -> i32 {
@@ -48,7 +52,19 @@ pub fn run(a: Args) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let checked = ws.check();
+    let mut checked = ws.check();
+    if a.require_tests {
+        match covered_rules(&paths) {
+            Ok(covered) => {
+                let more = trig::check::coverage::untested(&checked, &covered);
+                checked.diagnostics.extend(more);
+            }
+            Err(msg) => {
+                eprintln!("{msg}");
+                return EXIT_USAGE;
+            }
+        }
+    }
     let color = format == Format::Human
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -73,4 +89,18 @@ pub fn run(a: Args) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// The rules named by the rule tests under `paths`. A test file that does
+/// not parse is an error: it could hide the tests that cover a rule.
+fn covered_rules(paths: &[PathBuf]) -> Result<std::collections::BTreeSet<String>, String> {
+    let mut covered = std::collections::BTreeSet::new();
+    for f in super::test::project_test_files(paths)? {
+        let text = project::read(&f).map_err(|e| format!("trig check: {}", e.0))?;
+        let suite = trig::testing::parse(&text).map_err(|e| {
+            format!("{}:{}:{}: {}", project::display(&f), e.line, e.col, e.message)
+        })?;
+        covered.extend(trig::testing::rules_named(&suite));
+    }
+    Ok(covered)
 }

@@ -16,6 +16,7 @@ mod run;
 mod state;
 mod store;
 mod summary;
+mod test;
 
 use clap::{Parser, Subcommand};
 
@@ -55,6 +56,8 @@ enum Command {
     Gen(gen::Args),
     /// The language server for editors (LSP over stdio).
     Lsp(lsp::Args),
+    /// Run rule tests (*.test.toml): events in, expected sends out.
+    Test(test::Args),
 }
 
 /// Writes to stdout. A closed pipe (`trig explain | head`) ends the output
@@ -83,5 +86,6 @@ pub fn main() -> i32 {
         Command::Explain(a) => explain::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Lsp(a) => lsp::run(a),
+        Command::Test(a) => test::run(a),
     }
 }

@@ -89,6 +89,8 @@ codes! {
     DuplicateTemplate = 402, "duplicate-template", Error, "The same template name and language is in two catalog files.";
     InvalidConfig = 403, "invalid-config", Error, "`trig.toml` is malformed or has an unknown key.";
     InvalidSchema = 404, "invalid-schema", Error, "The event schema cannot be read.";
+    // Rule tests: T05xx
+    UntestedRule = 501, "untested-rule", Warning, "No rule test names this rule (`trig check --require-tests`).";
 }
 
 impl Code {
