@@ -80,7 +80,7 @@ fn junit_has_the_shape_ci_servers_read() {
 
 #[test]
 fn the_examples_pass_their_tests() {
-    for dir in ["examples", "examples/cdnow"] {
+    for dir in ["examples", "examples/cdnow", "examples/backtest"] {
         let o = trig(&["test", dir]);
         let out = text(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{dir}:\n{out}{}", text(&o.stderr));
@@ -155,7 +155,7 @@ fn require_tests_warns_about_rules_no_test_names() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     // The examples ship with tests for every rule.
-    for project in ["examples", "examples/cdnow"] {
+    for project in ["examples", "examples/cdnow", "examples/backtest"] {
         let o = trig(&[
             "check",
             "--require-tests",
