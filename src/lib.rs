@@ -10,6 +10,7 @@ pub mod diag;
 pub mod fmt;
 pub mod ide;
 pub mod input;
+pub mod report;
 pub mod runtime;
 pub mod syntax;
 pub mod testing;

@@ -55,7 +55,10 @@ fn failing_cases_show_a_diff_and_exit_1() {
     let o = trig(&["test", &format!("{FIXTURE}/failing.test.toml")]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert!(out.contains("test result: FAILED. 1 passed; 3 failed"), "{out}");
+    assert!(
+        out.contains("test result: FAILED. 1 passed; 3 failed"),
+        "{out}"
+    );
     insta::assert_snapshot!("failing_human", redact_times(&out));
 }
 
@@ -128,7 +131,11 @@ fn broken_test_files_are_errors_with_a_location() {
         "rule.test.toml:3:1: test `x` names rule `cart_smss`, which the project does not have (did you mean `cart_sms`?)",
     );
     case("empty.test.toml", "# nothing\n", "no tests");
-    std::fs::write(dir.join("rules.trig"), "rule r:\n  when x\n  then send sms 1\n").unwrap();
+    std::fs::write(
+        dir.join("rules.trig"),
+        "rule r:\n  when x\n  then send sms 1\n",
+    )
+    .unwrap();
     case(
         "ok.test.toml",
         "[[test]]\nname = \"x\"\n",

@@ -209,10 +209,7 @@ fn no_stray_files() {
         let p = entry.path();
         if p.extension().is_some_and(|x| x == "toml") {
             // `NAME.toml` is a case's project, `NAME.test.toml` its tests.
-            let name = p
-                .file_name()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default();
+            let name = p.file_name().and_then(|s| s.to_str()).unwrap_or_default();
             let stem = name
                 .strip_suffix(".test.toml")
                 .or_else(|| name.strip_suffix(".toml"))

@@ -98,7 +98,13 @@ fn covered_rules(paths: &[PathBuf]) -> Result<std::collections::BTreeSet<String>
     for f in super::test::project_test_files(paths)? {
         let text = project::read(&f).map_err(|e| format!("trig check: {}", e.0))?;
         let suite = trig::testing::parse(&text).map_err(|e| {
-            format!("{}:{}:{}: {}", project::display(&f), e.line, e.col, e.message)
+            format!(
+                "{}:{}:{}: {}",
+                project::display(&f),
+                e.line,
+                e.col,
+                e.message
+            )
         })?;
         covered.extend(trig::testing::rules_named(&suite));
     }

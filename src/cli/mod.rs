@@ -12,6 +12,7 @@ mod outputs;
 mod parallel;
 mod project;
 mod reader;
+mod report;
 mod run;
 mod state;
 mod store;

@@ -7,6 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use trig::report::Figures;
 use trig::runtime::{Action, Notice, Sink};
 
 use super::store::OutputPos;
@@ -94,6 +95,9 @@ pub struct Outputs {
     pub failed: Option<String>,
     /// The action line being written, reused from action to action.
     line: Vec<u8>,
+    /// The backtest report's figures (`--report`), fed every action and
+    /// notice, whether or not `--suppressed` writes the notices.
+    pub report: Option<Figures>,
 }
 
 impl Outputs {
@@ -106,6 +110,7 @@ impl Outputs {
             shown_dead: 0,
             failed: None,
             line: Vec::new(),
+            report: None,
         }
     }
 
@@ -179,12 +184,18 @@ impl Outputs {
 
 impl Sink for Outputs {
     fn action(&mut self, a: Action) {
+        if let Some(f) = &mut self.report {
+            f.action(&a);
+        }
         self.line.clear();
         a.write_json(&mut self.line);
         self.line.push(b'\n');
         Outputs::write_line(&mut self.actions, &self.line, &mut self.failed);
     }
     fn notice(&mut self, n: Notice) {
+        if let Some(f) = &mut self.report {
+            f.notice(&n);
+        }
         if let Some(w) = &mut self.suppressed {
             Outputs::write(w, n.to_json(), &mut self.failed);
         }

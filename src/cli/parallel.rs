@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use trig::compile::Program;
 use trig::input::Decoder;
+use trig::report::Figures;
 use trig::runtime::stats::Stats;
 use trig::runtime::{Action, Engine, Event, Notice, Sink};
 
@@ -55,6 +56,8 @@ pub struct Shared<'a> {
     pub trace: Option<&'a str>,
     /// Whether suppressed and deferred sends are written (`--suppressed`).
     pub suppressed: bool,
+    /// Whether the report's figures are gathered (`--report`).
+    pub report: bool,
     /// Set when an output failed: reading stops.
     pub stop: AtomicBool,
 }
@@ -73,6 +76,8 @@ pub struct Finished {
     pub trace: Vec<String>,
     /// The engine that held the traced customer, for `--trace`'s summary.
     pub traced: Option<Engine>,
+    /// Every thread's report figures, merged (`--report`).
+    pub figures: Option<Figures>,
 }
 
 /// The thread that owns a customer.
@@ -154,7 +159,7 @@ pub fn run(shared: &Shared, program: Arc<Program>, threads: usize) -> Result<Fin
         for s in &senders {
             let _ = s.send(Msg::End(read.as_ref().map_or(0, |n| *n)));
         }
-        let engines: Vec<Engine> = handles
+        let engines: Vec<(Engine, Option<Figures>)> = handles
             .into_iter()
             .map(|h| h.join().map_err(|_| "a worker thread panicked".to_string()))
             .collect::<Result<_, _>>()?;
@@ -163,13 +168,22 @@ pub fn run(shared: &Shared, program: Arc<Program>, threads: usize) -> Result<Fin
     })
 }
 
-fn finish(engines: Vec<Engine>, trace: Option<&str>, threads: usize) -> Finished {
+fn finish(
+    engines: Vec<(Engine, Option<Figures>)>,
+    trace: Option<&str>,
+    threads: usize,
+) -> Finished {
     let mut stats: Option<Stats> = None;
     let mut lines = Vec::new();
     let mut traced = None;
+    let mut figures: Option<Figures> = None;
     let owner = trace.map(|c| owner(c, threads));
-    for (i, mut e) in engines.into_iter().enumerate() {
+    for (i, (mut e, f)) in engines.into_iter().enumerate() {
         lines.extend(e.take_trace());
+        match (&mut figures, f) {
+            (Some(all), Some(f)) => all.merge(f),
+            (all, f) => *all = all.take().or(f),
+        }
         match &mut stats {
             Some(s) => s.merge(e.stats()),
             None => stats = Some(e.stats().clone()),
@@ -186,6 +200,7 @@ fn finish(engines: Vec<Engine>, trace: Option<&str>, threads: usize) -> Finished
         stats: stats.unwrap_or_default(),
         trace: lines,
         traced,
+        figures,
     }
 }
 
@@ -263,6 +278,7 @@ impl<'s, 'a> Worker<'s, 'a> {
                 shared,
                 actions: Vec::new(),
                 notices: Vec::new(),
+                figures: shared.report.then(Figures::new),
             },
             clock: CachedClock::new(shared.clock),
             decoders: shared.files.iter().map(|_| None).collect(),
@@ -273,7 +289,8 @@ impl<'s, 'a> Worker<'s, 'a> {
         }
     }
 
-    fn run(mut self, inbox: Receiver<Msg>) -> Engine {
+    /// Runs until the end of input; the engine and the report figures.
+    fn run(mut self, inbox: Receiver<Msg>) -> (Engine, Option<Figures>) {
         while self.end != Some(self.next) {
             let Ok(msg) = inbox.recv() else { break };
             match msg {
@@ -294,7 +311,7 @@ impl<'s, 'a> Worker<'s, 'a> {
         };
         self.engine.finish(until, &mut self.sink);
         self.sink.flush();
-        self.engine
+        (self.engine, self.sink.figures)
     }
 
     /// Decodes a block and sends each thread its part.
@@ -406,6 +423,8 @@ struct Buffered<'s, 'a> {
     shared: &'s Shared<'a>,
     actions: Vec<u8>,
     notices: Vec<u8>,
+    /// This thread's share of the report (`--report`).
+    figures: Option<Figures>,
 }
 
 impl Buffered<'_, '_> {
@@ -429,10 +448,16 @@ impl Buffered<'_, '_> {
 
 impl Sink for Buffered<'_, '_> {
     fn action(&mut self, a: Action) {
+        if let Some(f) = &mut self.figures {
+            f.action(&a);
+        }
         a.write_json(&mut self.actions);
         self.actions.push(b'\n');
     }
     fn notice(&mut self, n: Notice) {
+        if let Some(f) = &mut self.figures {
+            f.notice(&n);
+        }
         if self.shared.suppressed {
             self.notices
                 .extend_from_slice(n.to_json().to_string().as_bytes());

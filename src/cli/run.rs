@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 
 use trig::compile::Program;
 use trig::input::{parse_map, parse_time_str, Decoder, InputFormat};
+use trig::report::Figures;
 use trig::runtime::snapshot::RestoreReport;
 use trig::runtime::{Engine, Event};
 
 use super::outputs::{Out, Outputs};
 use super::reader::{Line, Lines};
+use super::report;
 use super::store::{RunMeta, Store};
 use super::summary;
 use super::{project, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
@@ -73,6 +75,11 @@ pub struct Args {
     /// actions are the same set as on one thread, in another order).
     #[arg(long, value_name = "N", default_value_t = 1)]
     threads: usize,
+    /// Write a backtest report here (self-contained HTML: sends over time,
+    /// channels, suppressions, delays, deferrals, goal lift), and the same
+    /// figures as JSON next to it (same name, `.json`).
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
 }
 
 /// When to checkpoint.
@@ -128,6 +135,7 @@ pub(super) struct Plan {
     pub(super) until: Option<i64>,
     pub(super) min_time: Option<i64>,
     every: Every,
+    report: Option<report::Paths>,
 }
 
 fn plan(a: &Args) -> Result<Plan, String> {
@@ -153,6 +161,7 @@ fn plan(a: &Args) -> Result<Plan, String> {
             .map(parse_every)
             .transpose()?
             .unwrap_or(Every::Events(100_000)),
+        report: a.report.as_deref().map(report::Paths::new).transpose()?,
     })
 }
 
@@ -163,7 +172,7 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     for name in a.events.iter().filter(|n| *n != "-") {
         std::fs::File::open(name).map_err(|e| format!("{name}: {e}"))?;
     }
-    refuse_overwriting_inputs(&a)?;
+    refuse_overwriting_inputs(&a, &plan)?;
     let paths = if a.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -188,6 +197,7 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         engine.track_changes();
     }
     let mut out = open_outputs(&a, &resume.outputs)?;
+    out.report = plan.report.is_some().then(Figures::new);
     let started = Instant::now();
     let mut cx = Reading {
         clock: CachedClock::new(clock),
@@ -264,6 +274,10 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
         dead_file,
         elapsed,
     );
+    if let (Some(paths), Some(figures)) = (&plan.report, out.report.take()) {
+        let (stats, program) = (engine.stats(), engine.program());
+        report::write(paths, figures, stats, program, &a.events, out.dead_count)?;
+    }
     // The process ends next: freeing the state of a million customers one
     // allocation at a time takes longer than the OS takes to drop the pages.
     std::mem::forget(engine);
@@ -335,6 +349,7 @@ fn run_threads(a: &Args, plan: &Plan, program: Program, clock: &dyn Clock) -> Re
         out: std::sync::Mutex::new(&mut out),
         trace: a.trace.as_deref(),
         suppressed: a.suppressed.is_some(),
+        report: plan.report.is_some(),
         stop: Default::default(),
     };
     let finished = super::parallel::run(&shared, program.clone(), a.threads)?;
@@ -359,6 +374,10 @@ fn run_threads(a: &Args, plan: &Plan, program: Program, clock: &dyn Clock) -> Re
         dead_file,
         elapsed,
     );
+    if let (Some(paths), Some(figures)) = (&plan.report, finished.figures) {
+        let stats = &finished.stats;
+        report::write(paths, figures, stats, &program, &a.events, out.dead_count)?;
+    }
     Ok(EXIT_OK)
 }
 
@@ -575,8 +594,13 @@ impl<'a> CachedClock<'a> {
 
 /// An output file that is also an input would be emptied before it is
 /// read.
-fn refuse_overwriting_inputs(a: &Args) -> Result<(), String> {
-    let outputs = [&a.out, &a.suppressed, &a.dead_letter];
+fn refuse_overwriting_inputs(a: &Args, plan: &Plan) -> Result<(), String> {
+    let report = plan.report.iter().flat_map(report::Paths::both);
+    let outputs = [&a.out, &a.suppressed, &a.dead_letter]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .chain(report);
     let inputs: Vec<PathBuf> = a
         .events
         .iter()
@@ -586,7 +610,7 @@ fn refuse_overwriting_inputs(a: &Args) -> Result<(), String> {
         .chain(a.config.iter().cloned())
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
-    for out in outputs.into_iter().flatten() {
+    for out in outputs {
         let Ok(canon) = std::fs::canonicalize(out) else {
             continue;
         };

@@ -8,18 +8,7 @@ use trig::compile::Program;
 use trig::runtime::stats::Stats;
 use trig::runtime::Engine;
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use trig::report::thousands;
 
 /// `dead_file`: whether rejected lines went to a `--dead-letter` file.
 pub fn print(s: &Stats, p: &Program, dead: u64, dead_file: bool, elapsed: Duration) {

@@ -68,8 +68,10 @@ pub fn run(a: Args) -> i32 {
         .filter(|r| !r.outcome.passed())
         .count();
     if junit {
-        let files: Vec<(&str, &[Ran])> =
-            results.iter().map(|(l, r)| (l.path.as_str(), &r[..])).collect();
+        let files: Vec<(&str, &[Ran])> = results
+            .iter()
+            .map(|(l, r)| (l.path.as_str(), &r[..]))
+            .collect();
         super::out(&junit_xml(&files, started.elapsed().as_secs_f64()));
     } else {
         super::out(&human(&results, started.elapsed().as_secs_f64()));
@@ -148,16 +150,13 @@ fn project_of(test: &Path, config: Option<&Path>) -> (Option<PathBuf>, PathBuf) 
     let config = config
         .map(Path::to_path_buf)
         .or_else(|| project::find_config(&dir));
-    let rules = config
-        .as_deref()
-        .and_then(Path::parent)
-        .map_or(dir, |p| {
-            if p.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                p.to_path_buf()
-            }
-        });
+    let rules = config.as_deref().and_then(Path::parent).map_or(dir, |p| {
+        if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.to_path_buf()
+        }
+    });
     (config, rules)
 }
 
@@ -182,12 +181,7 @@ fn check_names(path: &str, suite: &Suite, program: &Program) -> Result<(), Strin
             .iter()
             .chain(&case.expect_not)
             .filter_map(|x| x.rule.as_deref().map(|r| (r, x.line)))
-            .chain(
-                case.scope
-                    .iter()
-                    .flatten()
-                    .map(|r| (r.as_str(), case.line)),
-            );
+            .chain(case.scope.iter().flatten().map(|r| (r.as_str(), case.line)));
         for (rule, line) in named {
             if !known.contains(&rule) {
                 let hint = strsim_best(rule, &known)
@@ -241,9 +235,13 @@ pub fn project_test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         if p.is_dir() {
             walk(p, false, &mut out)?;
         } else if let Some(dir) = p.parent() {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-            let entries =
-                std::fs::read_dir(dir).map_err(|e| format!("trig check: {}: {e}", dir.display()))?;
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            let entries = std::fs::read_dir(dir)
+                .map_err(|e| format!("trig check: {}: {e}", dir.display()))?;
             out.extend(
                 entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
@@ -257,7 +255,8 @@ pub fn project_test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, other_projects: bool, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("trig test: {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("trig test: {}: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
@@ -345,7 +344,12 @@ pub fn diff(r: &Ran) -> String {
 /// JUnit XML in the shape GitHub, GitLab and Jenkins read:
 /// `testsuites/testsuite/testcase/failure`.
 fn junit_xml(files: &[(&str, &[Ran])], seconds: f64) -> String {
-    let count = |runs: &[Ran]| (runs.len(), runs.iter().filter(|r| !r.outcome.passed()).count());
+    let count = |runs: &[Ran]| {
+        (
+            runs.len(),
+            runs.iter().filter(|r| !r.outcome.passed()).count(),
+        )
+    };
     let (tests, failures) = files.iter().fold((0, 0), |(t, f), (_, r)| {
         let (a, b) = count(r);
         (t + a, f + b)
@@ -403,9 +407,7 @@ fn xml_escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             // XML 1.0 has no way to write other control characters.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {
-                out.push('\u{FFFD}')
-            }
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

@@ -75,6 +75,18 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in the order reports list them.
+    pub const ALL: [Reason; 8] = [
+        Reason::Guard,
+        Reason::TypeError,
+        Reason::NoUsableStep,
+        Reason::Holdout,
+        Reason::Limit,
+        Reason::Once,
+        Reason::Cap,
+        Reason::Cancelled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::Guard => "guard",

@@ -21,7 +21,11 @@ pub fn rules_named(suite: &Suite) -> std::collections::BTreeSet<String> {
         .tests
         .iter()
         .flat_map(|c| {
-            let named = c.expect.iter().chain(&c.expect_not).filter_map(|x| x.rule.clone());
+            let named = c
+                .expect
+                .iter()
+                .chain(&c.expect_not)
+                .filter_map(|x| x.rule.clone());
             c.scope.iter().flatten().cloned().chain(named)
         })
         .collect()
@@ -101,7 +105,8 @@ fn compare(case: &Case, sends: Vec<Action>) -> Outcome {
 /// cascade step: the channel tried first, after eligibility).
 pub fn matches(x: &Expected, a: &Action) -> bool {
     let step = a.steps.first();
-    let eq = |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| got == Some(w));
+    let eq =
+        |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| got == Some(w));
     let template = step.and_then(|s| match &s.content {
         Content::Template(t) => Some(&**t),
         Content::Text(_) => None,
@@ -116,8 +121,7 @@ pub fn matches(x: &Expected, a: &Action) -> bool {
         && eq(&x.text, text)
         && eq(&x.lang, step.and_then(|s| s.lang.as_deref()))
         && x.at.is_none_or(|t| t == a.send_at)
-        && x
-            .params
+        && x.params
             .as_ref()
             .is_none_or(|p| step.is_some_and(|s| params_match(p, &s.params)))
 }
@@ -154,7 +158,8 @@ pub fn describe_send(a: &Action, start: i64) -> String {
                 StepParams::None => {}
                 StepParams::Positional { values, .. } => s.push_str(&format!(" {values:?}")),
                 StepParams::Named { values, .. } => {
-                    let v: Vec<String> = values.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
+                    let v: Vec<String> =
+                        values.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
                     s.push_str(&format!(" {{{}}}", v.join(", ")));
                 }
             }

@@ -162,19 +162,25 @@ impl Resolver<'_> {
         };
         let profile = t.customer.as_ref().or(file.customer.as_ref());
         let (customer, traits) = self.customer(profile);
-        let mut events = Vec::new();
+        let mut events = t
+            .events
+            .iter()
+            .map(|e| self.event(e, start, &customer))
+            .collect::<Result<Vec<_>, _>>()?;
         if !traits.is_empty() {
-            events.push(Event {
-                customer: customer.clone(),
-                name: Arc::from("identify"),
-                time: start,
-                id: None,
-                props: Arc::from(traits),
-                kind: EventKind::Identify,
-            });
-        }
-        for e in &t.events {
-            events.push(self.event(e, start, &customer)?);
+            // The profile is in place before anything happens.
+            let first = events.iter().map(|e| e.time).min().unwrap_or(start);
+            events.insert(
+                0,
+                Event {
+                    customer: customer.clone(),
+                    name: Arc::from("identify"),
+                    time: first.min(start),
+                    id: None,
+                    props: Arc::from(traits),
+                    kind: EventKind::Identify,
+                },
+            );
         }
         events.sort_by_key(|e| e.time);
         let sends = |v: &[Spanned<SendSpec>]| {
