@@ -56,3 +56,90 @@ fn readme_rules_check_clean_with_the_example_project() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The backtest table in README.md ("Backtest a rule before it goes
+/// live") is what the two commands above it report.
+#[test]
+fn readme_backtest_table_matches_the_reports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("trig-readme-backtest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let goal = |days: &str| -> serde_json::Value {
+        let html = dir.join(format!("winback-{days}.html"));
+        let out = Command::new(env!("CARGO_BIN_EXE_trig"))
+            .current_dir(root)
+            .args(["run", "--config", "examples/backtest/trig.toml"])
+            .arg(format!("examples/backtest/winback_{days}.trig"))
+            .args(["--events", "examples/data/cdnow_purchases.ndjson"])
+            .args(["--out", "/dev/null", "--report"])
+            .arg(&html)
+            .output()
+            .expect("run trig");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json = std::fs::read_to_string(html.with_extension("json")).expect("report json");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        v["rules"][format!("winback_{days}")]["goal"].clone()
+    };
+    let (a, b) = (goal("60d"), goal("90d"));
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().expect(k);
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().expect(k);
+    let thousands = |x: u64| {
+        let s = x.to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let signed = |x: f64| {
+        let s = format!("{:+.1}", x);
+        s.replacen('-', "−", 1)
+    };
+    let lift = |v: &serde_json::Value| {
+        format!(
+            "{} points [{}, {}]",
+            signed(f(v, "lift_points")),
+            signed(f(v, "ci_low")).replacen('+', "", 1),
+            signed(f(v, "ci_high"))
+        )
+    };
+    let rows = [
+        format!(
+            "| sends | {} | {} |",
+            thousands(n(&a, "sent")),
+            thousands(n(&b, "sent"))
+        ),
+        format!(
+            "| held out (no message) | {} | {} |",
+            n(&a, "holdout"),
+            n(&b, "holdout")
+        ),
+        format!(
+            "| ordered within 30 days, sent | {} ({:.1} %) | {} ({:.1} %) |",
+            n(&a, "sent_converted"),
+            f(&a, "sent_rate_pct"),
+            n(&b, "sent_converted"),
+            f(&b, "sent_rate_pct")
+        ),
+        format!(
+            "| ordered within 30 days, held out | {} ({:.1} %) | {} ({:.1} %) |",
+            n(&a, "holdout_converted"),
+            f(&a, "holdout_rate_pct"),
+            n(&b, "holdout_converted"),
+            f(&b, "holdout_rate_pct")
+        ),
+        format!("| lift [95 % CI] | {} | {} |", lift(&a), lift(&b)),
+    ];
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    for row in rows {
+        assert!(readme.contains(&row), "README.md lacks the row\n{row}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
