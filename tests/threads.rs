@@ -234,3 +234,62 @@ fn threads_refuse_what_needs_one_thread() {
     );
     refused(&["--events", "a.ndjson", "--threads", "0"], "1 or more");
 }
+
+/// A pipe named as a file (`/dev/stdin`, `<(zcat …)`, a FIFO) is read
+/// once as a stream, on one thread or many; too many threads are refused.
+#[test]
+fn pipes_named_as_files_are_read_as_streams() {
+    use std::io::Write;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let events = std::fs::read(root.join("examples/data/cdnow_purchases.ndjson")).unwrap();
+    let run = |threads: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trig"))
+            .current_dir(root)
+            .args([
+                "run",
+                "--config",
+                "examples/cdnow/trig.toml",
+                "examples/cdnow/",
+            ])
+            .args(["--events", "/dev/stdin", "--threads", threads])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let bytes = events.clone();
+        let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+        let o = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut lines: Vec<String> = String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let one = run("1");
+    assert_eq!(one.len(), 2_797);
+    assert_eq!(one, run("2"));
+    let o = Command::new(env!("CARGO_BIN_EXE_trig"))
+        .current_dir(root)
+        .args([
+            "run",
+            "--config",
+            "examples/cdnow/trig.toml",
+            "examples/cdnow/",
+        ])
+        .args([
+            "--events",
+            "examples/data/cdnow_purchases.ndjson",
+            "--threads",
+            "100000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at most 256"));
+}

@@ -144,16 +144,33 @@ pub fn run(shared: &Shared, program: Arc<Program>, threads: usize) -> Result<Fin
     let (senders, inboxes): (Vec<Sender<Msg>>, Vec<Receiver<Msg>>) =
         (0..threads).map(|_| channel()).unzip();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = inboxes
-            .into_iter()
-            .enumerate()
-            .map(|(me, inbox)| {
-                let peers = senders.clone();
-                let program = program.clone();
-                scope.spawn(move || Worker::new(me, peers, shared, program).run(inbox))
-            })
-            .collect();
-        let read = read_blocks(shared, &senders);
+        let mut handles = Vec::with_capacity(threads);
+        let mut spawn_error = None;
+        for (me, inbox) in inboxes.into_iter().enumerate() {
+            let peers = senders.clone();
+            let program = program.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("trig-{me}"))
+                .spawn_scoped(scope, move || {
+                    Worker::new(me, peers, shared, program).run(inbox)
+                });
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    spawn_error = Some(format!(
+                        "--threads {threads}: could not start thread {}: {e}",
+                        me + 1
+                    ));
+                    break;
+                }
+            }
+        }
+        // Nothing is read when a thread could not start: the ones that did
+        // are told the end at once.
+        let read = match spawn_error {
+            Some(e) => Err(e),
+            None => read_blocks(shared, &senders),
+        };
         // Even after a read error the threads are told the end, so they
         // finish and the scope can join them.
         for s in &senders {

@@ -50,7 +50,21 @@ impl Lines {
                 limit,
             });
         }
-        let mut f = File::open(name).map_err(shown)?;
+        let f = File::open(name).map_err(shown)?;
+        if !f.metadata().map_err(shown)?.is_file() {
+            // A pipe (`<(zcat …)`, /dev/stdin, a FIFO): read once as a
+            // stream, like stdin; it has no bytes to fingerprint or seek.
+            return Ok(Lines {
+                reader: BufReader::with_capacity(1 << 16, Box::new(f)),
+                name: name.to_string(),
+                canonical: None,
+                head: Vec::new(),
+                offset: 0,
+                line: 0,
+                limit,
+            });
+        }
+        let mut f = f;
         let mut head = Vec::new();
         f.by_ref()
             .take(FINGERPRINT_BYTES)

@@ -170,7 +170,14 @@ fn run_inner(a: Args, clock: &dyn Clock) -> Result<i32, String> {
     // Every event file must open before anything runs: a typo in the
     // second file should not leave half a run's actions behind.
     for name in a.events.iter().filter(|n| *n != "-") {
-        std::fs::File::open(name).map_err(|e| format!("{name}: {e}"))?;
+        // A pipe is only looked at: opening it here would take the data,
+        // or the writer, meant for the real read.
+        let regular = std::fs::metadata(name)
+            .map_err(|e| format!("{name}: {e}"))?
+            .is_file();
+        if regular {
+            std::fs::File::open(name).map_err(|e| format!("{name}: {e}"))?;
+        }
     }
     refuse_overwriting_inputs(&a, &plan)?;
     let paths = if a.paths.is_empty() {
@@ -299,6 +306,9 @@ fn open_outputs(a: &Args, resume: &[super::store::OutputPos]) -> Result<Outputs,
     ))
 }
 
+/// The most `--threads` accepts.
+const MAX_THREADS: usize = 256;
+
 /// What `--threads` cannot be combined with, refused before any work.
 fn check_threads(a: &Args) -> Result<(), String> {
     if a.threads == 0 {
@@ -306,6 +316,12 @@ fn check_threads(a: &Args) -> Result<(), String> {
     }
     if a.threads == 1 {
         return Ok(());
+    }
+    if a.threads > MAX_THREADS {
+        return Err(format!(
+            "--threads {}: at most {MAX_THREADS} (each thread holds its own engine and buffers; more threads than cores only cost memory)",
+            a.threads
+        ));
     }
     let alone = |flag: &str, why: &str| {
         Err(format!(

@@ -1054,10 +1054,12 @@ pub fn parse_duration(s: &str) -> Result<u64, (String, String)> {
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(rest.len());
         let (num, tail) = rest.split_at(digits);
+        // One character, not one byte: `２h` must be an error, not a split
+        // inside a character.
         let unit_len = if tail.starts_with("ms") {
             2
         } else {
-            1.min(tail.len())
+            tail.chars().next().map_or(0, char::len_utf8)
         };
         let (unit, tail) = tail.split_at(unit_len);
         let rank = UNITS
@@ -1102,4 +1104,17 @@ fn too_long(s: &str) -> (String, String) {
         format!("`{s}` is longer than 366 days"),
         "durations go up to 366 days; there are no months or years".into(),
     )
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations_with_any_characters_are_errors_not_panics() {
+        assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
+        for bad in ["２h", "éh", "1éh", "²h", "é", "1h２", "", "1", "h", "1hh"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }
