@@ -69,14 +69,19 @@ fn junit_has_the_shape_ci_servers_read() {
     let xml = text(&o.stdout);
     // testsuites > testsuite (one a file) > testcase > failure.
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
-    assert!(xml.contains("<testsuites name=\"trig test\" tests=\"7\" failures=\"3\""));
+    assert!(xml.contains("<testsuites name=\"trig test\" tests=\"8\" failures=\"3\""));
     assert_eq!(xml.matches("<testsuite ").count(), 2);
-    assert_eq!(xml.matches("<testcase ").count(), 7);
+    assert_eq!(xml.matches("<testcase ").count(), 8);
     assert_eq!(xml.matches("<failure ").count(), 3);
     assert_eq!(xml.matches("</testsuite>").count(), 2);
     assert!(xml.trim_end().ends_with("</testsuites>"));
     // Text from the input is escaped.
     assert!(xml.contains("&lt;a&amp;b&gt;"), "{xml}");
+    assert!(
+        xml.contains("name=\"tab&#9;and &#xFFFD; in a name\"")
+            || xml.contains("name=\"tab&#9;and \u{FFFD} in a name\""),
+        "{xml}"
+    );
     assert!(!xml.contains("<a&b>"));
     insta::assert_snapshot!("junit", redact_times(&xml));
 }
@@ -131,6 +136,36 @@ fn broken_test_files_are_errors_with_a_location() {
         "rule.test.toml:3:1: test `x` names rule `cart_smss`, which the project does not have (did you mean `cart_sms`?)",
     );
     case("empty.test.toml", "# nothing\n", "no tests");
+    case(
+        "channel.test.toml",
+        "[[test]]\nname = \"x\"\n[[test.expect_not]]\nchannel = \"smss\"\n",
+        "channel.test.toml:3:1: test `x` expects channel `smss`, which is not a channel (whatsapp, sms, email, viber, rcs) (did you mean `sms`?)",
+    );
+    case(
+        "event.test.toml",
+        "[[test]]\nname = \"x\"\nevents = [{ at = \"+0\", event = \"cart.abandonned\" }]\n",
+        "event.test.toml:1:1: test `x` has event `cart.abandonned`, which no rule of the project reacts to (did you mean `cart.abandoned`?)",
+    );
+    case(
+        "until.test.toml",
+        "[[test]]\nname = \"x\"\nuntil = \"-3h\"\nevents = [{ at = \"+0\", event = \"cart.abandoned\" }]\n",
+        "until.test.toml:3:9: `until` is before the test's last event",
+    );
+    // JUnit still gets a report when nothing can run.
+    let p = dir.join("junit.test.toml");
+    std::fs::write(&p, "[[test]]\nname = 3\n").unwrap();
+    let o = trig(&["test", p.to_str().unwrap(), "--format", "junit"]);
+    assert_eq!(o.status.code(), Some(2));
+    let xml = text(&o.stdout);
+    assert!(
+        xml.contains("<error message=\"") && xml.contains("junit.test.toml:2:8"),
+        "{xml}"
+    );
+    std::fs::remove_file(&p).unwrap();
+    // Only *.test.toml files are test files.
+    let o = trig(&["test", &format!("{FIXTURE}/rules.trig")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("not a rule test file"));
     std::fs::write(
         dir.join("rules.trig"),
         "rule r:\n  when x\n  then send sms 1\n",

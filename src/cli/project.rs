@@ -124,7 +124,13 @@ pub fn display(p: &Path) -> String {
         .unwrap_or(p)
         .to_string_lossy()
         .into_owned();
-    s.replace('\\', "/")
+    let s = s.replace('\\', "/");
+    // `./` stripped from `.` leaves nothing.
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s
+    }
 }
 
 /// The program to run: one `.trigc` file loaded and verified, or rule

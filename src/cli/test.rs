@@ -54,6 +54,10 @@ pub fn run(a: Args) -> i32 {
         Ok(l) => l,
         Err(msg) => {
             eprintln!("{msg}");
+            if junit {
+                // CI still gets a report, with the reason as an error.
+                super::out(&junit_error(&msg));
+            }
             return EXIT_USAGE;
         }
     };
@@ -117,6 +121,12 @@ fn load_all(a: &Args) -> Result<Vec<Loaded>, String> {
         let suite = testing::parse(&text)
             .map_err(|e| format!("{path}:{}:{}: {}", e.line, e.col, e.message))?;
         let (config, rules) = project_of(&f, a.config.as_deref());
+        if config.is_none() {
+            eprintln!(
+                "trig test: note: no trig.toml above {path}: its tests run against the rules in {} without a project (no catalogs, schema or settings)",
+                project::display(&rules)
+            );
+        }
         let key = (config.clone(), rules.clone());
         let program = match programs.get(&key) {
             Some(p) => p.clone(),
@@ -193,8 +203,50 @@ fn check_names(path: &str, suite: &Suite, program: &Program) -> Result<(), Strin
                 ));
             }
         }
+        check_channels(path, case)?;
+        check_events(path, case, program)?;
     }
     Ok(())
+}
+
+fn check_channels(path: &str, case: &Case) -> Result<(), String> {
+    let channels = trig::syntax::lexer::CHANNELS;
+    for x in case.expect.iter().chain(&case.expect_not) {
+        if let Some(c) = x.channel.as_deref().filter(|c| !channels.contains(c)) {
+            let hint = strsim_best(c, channels)
+                .map(|b| format!(" (did you mean `{b}`?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "{path}:{}:1: test `{}` expects channel `{c}`, which is not a channel ({}){hint}",
+                x.line,
+                case.name,
+                channels.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An event no rule reacts to changes nothing: in a test it is almost
+/// always a misspelt name, which would make an "is ignored" test pass for
+/// the wrong reason. (With an `inactive` rule every event is activity.)
+fn check_events(path: &str, case: &Case, program: &Program) -> Result<(), String> {
+    if !program.any_event.is_empty() {
+        return Ok(());
+    }
+    let handled: Vec<&str> = program.dispatch.iter().map(|(n, _)| n.as_str()).collect();
+    let unknown = case
+        .events
+        .iter()
+        .find(|e| e.kind == trig::runtime::EventKind::Track && !handled.contains(&&*e.name));
+    let Some(e) = unknown else { return Ok(()) };
+    let hint = strsim_best(&e.name, &handled)
+        .map(|b| format!(" (did you mean `{b}`?)"))
+        .unwrap_or_default();
+    Err(format!(
+        "{path}:{}:1: test `{}` has event `{}`, which no rule of the project reacts to{hint}",
+        case.line, case.name, e.name
+    ))
 }
 
 fn strsim_best<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
@@ -214,6 +266,12 @@ pub fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         if p.is_dir() {
             walk(p, true, &mut out)?;
         } else if p.is_file() {
+            if !p.to_string_lossy().ends_with(".test.toml") {
+                return Err(format!(
+                    "trig test: {}: not a rule test file (their names end in .test.toml; docs/testing.md)",
+                    p.display()
+                ));
+            }
             out.push(p.clone());
         } else {
             return Err(format!(
@@ -283,9 +341,12 @@ fn human(results: &[(&Loaded, Vec<Ran>)], seconds: f64) -> String {
         s.push_str(&format!("\nrunning {} test(s) in {}\n", runs.len(), l.path));
         for r in runs {
             let verdict = if r.outcome.passed() { "ok" } else { "FAILED" };
-            s.push_str(&format!("test {} ... {verdict}\n", r.case.name));
+            s.push_str(&format!("test {} ... {verdict}\n", printable(&r.case.name)));
             if !r.outcome.passed() {
-                failures.push((format!("{}:{}: {}", l.path, r.case.line, r.case.name), r));
+                failures.push((
+                    format!("{}:{}: {}", l.path, r.case.line, printable(&r.case.name)),
+                    r,
+                ));
             }
         }
     }
@@ -363,14 +424,14 @@ fn junit_xml(files: &[(&str, &[Ran])], seconds: f64) -> String {
         let time: f64 = runs.iter().map(|r| r.seconds).sum();
         x.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{f}\" errors=\"0\" skipped=\"0\" time=\"{time:.3}\">\n",
-            xml_escape(path)
+            xml_attr(path)
         ));
         for r in runs.iter() {
             x.push_str(&format!(
                 "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.3}\"",
-                xml_escape(&r.case.name),
-                xml_escape(path),
-                xml_escape(path),
+                xml_attr(&r.case.name),
+                xml_attr(path),
+                xml_attr(path),
                 r.case.line,
                 r.seconds
             ));
@@ -387,7 +448,7 @@ fn junit_xml(files: &[(&str, &[Ran])], seconds: f64) -> String {
             );
             x.push_str(&format!(
                 ">\n      <failure message=\"{}\" type=\"trig.test\">{}</failure>\n    </testcase>\n",
-                xml_escape(&message),
+                xml_attr(&message),
                 xml_escape(&diff(r))
             ));
         }
@@ -395,6 +456,38 @@ fn junit_xml(files: &[(&str, &[Ran])], seconds: f64) -> String {
     }
     x.push_str("</testsuites>\n");
     x
+}
+
+/// A JUnit report for a run that could not start: one error, with the
+/// reason.
+fn junit_error(msg: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"trig test\" tests=\"1\" failures=\"0\" errors=\"1\">\n  <testsuite name=\"trig test\" tests=\"1\" failures=\"0\" errors=\"1\">\n    <testcase name=\"load the tests\" classname=\"trig test\">\n      <error message=\"{}\" type=\"trig.test.load\"/>\n    </testcase>\n  </testsuite>\n</testsuites>\n",
+        xml_attr(msg)
+    )
+}
+
+/// Control characters in a test name shown escaped, so a name cannot
+/// move the cursor or split a line of the report.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// An attribute value: line breaks and tabs as character references,
+/// which parsers keep (written raw they become spaces).
+fn xml_attr(s: &str) -> String {
+    xml_escape(s)
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
+        .replace('\t', "&#9;")
 }
 
 fn xml_escape(s: &str) -> String {
@@ -406,8 +499,10 @@ fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // XML 1.0 has no way to write other control characters.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => out.push('\u{FFFD}'),
+            '\n' | '\r' | '\t' => out.push(c),
+            // XML 1.0 cannot hold other control characters, nor U+FFFE
+            // and U+FFFF.
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

@@ -77,13 +77,7 @@ fn compare(case: &Case, sends: Vec<Action>) -> Outcome {
             None => missing.push(x.clone()),
         }
     }
-    let unexpected = sends
-        .iter()
-        .zip(&used)
-        .filter(|(a, u)| case.exhaustive && !**u && in_scope(a))
-        .map(|(a, _)| a.clone())
-        .collect();
-    let forbidden = case
+    let forbidden: Vec<(Expected, Action)> = case
         .expect_not
         .iter()
         .flat_map(|x| {
@@ -92,6 +86,14 @@ fn compare(case: &Case, sends: Vec<Action>) -> Outcome {
                 .filter(|a| matches(x, a))
                 .map(|a| (x.clone(), a.clone()))
         })
+        .collect();
+    // A forbidden send is reported once, as forbidden.
+    let is_forbidden = |a: &Action| forbidden.iter().any(|(_, f)| f.id == a.id);
+    let unexpected = sends
+        .iter()
+        .zip(&used)
+        .filter(|(a, u)| case.exhaustive && !**u && in_scope(a) && !is_forbidden(a))
+        .map(|(a, _)| a.clone())
         .collect();
     Outcome {
         sends,

@@ -68,10 +68,27 @@ pub enum Params {
     Named(Vec<(String, String)>),
 }
 
+/// A time: text (`+2h`, RFC 3339) or a TOML date-time.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TimeField {
+    Text(String),
+    Date(toml::value::Datetime),
+}
+
+impl TimeField {
+    fn text(&self) -> String {
+        match self {
+            TimeField::Text(s) => s.clone(),
+            TimeField::Date(d) => d.to_string(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSpec {
-    start: Option<Spanned<String>>,
+    start: Option<Spanned<TimeField>>,
     rules: Option<Vec<String>>,
     customer: Option<toml::Table>,
     #[serde(rename = "test", default)]
@@ -82,12 +99,12 @@ struct FileSpec {
 #[serde(deny_unknown_fields)]
 struct TestSpec {
     name: String,
-    start: Option<Spanned<String>>,
+    start: Option<Spanned<TimeField>>,
     rules: Option<Vec<String>>,
     customer: Option<toml::Table>,
     #[serde(default)]
     events: Vec<Spanned<EventSpec>>,
-    until: Option<Spanned<String>>,
+    until: Option<Spanned<TimeField>>,
     #[serde(default)]
     expect: Vec<Spanned<SendSpec>>,
     #[serde(default)]
@@ -98,7 +115,7 @@ struct TestSpec {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EventSpec {
-    at: Spanned<String>,
+    at: Spanned<TimeField>,
     event: String,
     #[serde(default)]
     props: toml::Table,
@@ -114,23 +131,33 @@ struct SendSpec {
     text: Option<String>,
     lang: Option<String>,
     params: Option<Spanned<toml::Value>>,
-    at: Option<Spanned<String>>,
+    at: Option<Spanned<TimeField>>,
 }
 
 /// Parses a test file's text.
 pub fn parse(text: &str) -> Result<Suite, SuiteError> {
+    let cx = Resolver {
+        text,
+        lines: line_starts(text),
+    };
     let spec: FileSpec = toml::from_str(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
-        error(text, at, e.message().to_string())
+        let single = e.message().contains("expected a sequence") && text.contains("[test]");
+        if single {
+            let at = text.find("[test]").unwrap_or(at);
+            return cx.error(
+                at,
+                "tests are `[[test]]` tables (double brackets), one a test".into(),
+            );
+        }
+        cx.error(at, e.message().trim().to_string())
     })?;
-    let cx = Resolver { text };
     let file_start = match &spec.start {
         Some(s) => cx.absolute(s)?,
         None => parse_time_str(DEFAULT_START).unwrap_or(0),
     };
     if spec.tests.is_empty() {
-        return Err(error(
-            text,
+        return Err(cx.error(
             0,
             "no tests: add a `[[test]]` table (docs/testing.md)".into(),
         ));
@@ -145,6 +172,8 @@ pub fn parse(text: &str) -> Result<Suite, SuiteError> {
 
 struct Resolver<'a> {
     text: &'a str,
+    /// Byte offsets where lines start, for positions without rescanning.
+    lines: Vec<usize>,
 }
 
 impl Resolver<'_> {
@@ -154,14 +183,28 @@ impl Resolver<'_> {
         file_start: i64,
         file: &FileSpec,
     ) -> Result<Case, SuiteError> {
-        let line = position(self.text, t.span().start).0;
+        let at = t.span().start;
+        let line = self.position(at).0;
         let t = t.get_ref();
+        if t.name.trim().is_empty() {
+            return Err(self.error(at, "a test needs a `name` that says what it shows".into()));
+        }
+        let scope = t.rules.clone().or_else(|| file.rules.clone());
+        if scope.as_ref().is_some_and(Vec::is_empty) {
+            return Err(self.error(
+                at,
+                "`rules = []` would check no send: name the rules, or leave `rules` out to check all".into(),
+            ));
+        }
         let start = match &t.start {
             Some(s) => self.absolute(s)?,
             None => file_start,
         };
         let profile = t.customer.as_ref().or(file.customer.as_ref());
         let (customer, traits) = self.customer(profile);
+        if customer.is_empty() {
+            return Err(self.error(at, "the customer's `id` is empty".into()));
+        }
         let mut events = t
             .events
             .iter()
@@ -189,8 +232,19 @@ impl Resolver<'_> {
                 .collect::<Result<Vec<_>, _>>()
         };
         let (expect, expect_not) = (sends(&t.expect)?, sends(&t.expect_not)?);
+        let last = events.iter().map(|e| e.time).max();
         let until = match &t.until {
-            Some(u) => self.time(u, start)?,
+            Some(u) => {
+                let until = self.time(u, start)?;
+                // Events after the end would be read but never applied.
+                if last.is_some_and(|l| l > until) {
+                    return Err(self.error(
+                        u.span().start,
+                        "`until` is before the test's last event: time would stop before it happens".into(),
+                    ));
+                }
+                until
+            }
             // The latest time the test mentions.
             None => events
                 .iter()
@@ -203,7 +257,7 @@ impl Resolver<'_> {
             name: t.name.clone(),
             line,
             start,
-            scope: t.rules.clone().or_else(|| file.rules.clone()),
+            scope,
             customer,
             events,
             until,
@@ -254,15 +308,11 @@ impl Resolver<'_> {
     }
 
     fn send(&self, s: &Spanned<SendSpec>, start: i64) -> Result<Expected, SuiteError> {
-        let line = position(self.text, s.span().start).0;
+        let line = self.position(s.span().start).0;
         let at = s.span().start;
         let s = s.get_ref();
         if s.template.is_some() && s.text.is_some() {
-            return Err(error(
-                self.text,
-                at,
-                "a send has a `template` or a `text`, not both".into(),
-            ));
+            return Err(self.error(at, "a send has a `template` or a `text`, not both".into()));
         }
         Ok(Expected {
             line,
@@ -282,8 +332,7 @@ impl Resolver<'_> {
             toml::Value::Table(t) => Ok(Params::Named(
                 t.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
             )),
-            _ => Err(error(
-                self.text,
+            _ => Err(self.error(
                 p.span().start,
                 "`params` is a list (positional parameters) or a table (named ones)".into(),
             )),
@@ -291,35 +340,67 @@ impl Resolver<'_> {
     }
 
     /// `+2h`, `-5m` (from `start`) or an absolute time.
-    fn time(&self, s: &Spanned<String>, start: i64) -> Result<i64, SuiteError> {
-        let raw = s.get_ref().trim();
+    fn time(&self, s: &Spanned<TimeField>, start: i64) -> Result<i64, SuiteError> {
+        let text = s.get_ref().text();
+        let raw = text.trim();
         let (sign, rest) = match raw.as_bytes().first() {
             Some(b'+') => (1, &raw[1..]),
             Some(b'-') => (-1, &raw[1..]),
             _ => return self.absolute(s),
         };
-        if rest == "0" {
+        let hint = "relative times look like `+2h`, `+1d12h`, `-5m`, `+0`; at most 366 days";
+        // `+0`, `+0s`, `+0d`: the start itself (a rule's duration may not
+        // be zero, an offset may).
+        let zero = !rest.is_empty()
+            && rest.starts_with('0')
+            && rest
+                .trim_start_matches('0')
+                .chars()
+                .all(|c| "wdhms".contains(c))
+            && rest.trim_start_matches('0').len() <= 2;
+        if zero {
             return Ok(start);
         }
-        let ms = parse_duration(rest).map_err(|(m, _)| {
-            error(
-                self.text,
+        if rest.is_empty() {
+            return Err(self.error(
                 s.span().start,
-                format!("`{raw}`: {m} (relative times look like `+2h`, `+1d12h`, `-5m`)"),
-            )
-        })?;
+                format!("`{raw}`: a duration must follow the sign ({hint})"),
+            ));
+        }
+        let ms = parse_duration(rest)
+            .map_err(|(m, _)| self.error(s.span().start, format!("`{raw}`: {m} ({hint})")))?;
         Ok(start.saturating_add(sign * ms as i64))
     }
 
-    fn absolute(&self, s: &Spanned<String>) -> Result<i64, SuiteError> {
-        parse_time_str(s.get_ref()).map_err(|m| {
-            error(
-                self.text,
+    fn absolute(&self, s: &Spanned<TimeField>) -> Result<i64, SuiteError> {
+        let text = s.get_ref().text();
+        parse_time_str(&text).map_err(|m| {
+            self.error(
                 s.span().start,
-                format!("`{}`: {m} (or a relative time such as `+2h`)", s.get_ref()),
+                format!("`{text}`: {m} (or a relative time such as `+2h`)"),
             )
         })
     }
+
+    fn error(&self, offset: usize, message: String) -> SuiteError {
+        let (line, col) = self.position(offset);
+        SuiteError { line, col, message }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.lines.partition_point(|&s| s <= offset).max(1);
+        let from = self.lines[line - 1];
+        let col = self.text.get(from..offset).map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 /// A TOML value as a run-time value: a date-time is a time.
@@ -348,20 +429,6 @@ fn text(v: &toml::Value) -> String {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-fn error(text: &str, offset: usize, message: String) -> SuiteError {
-    let (line, col) = position(text, offset);
-    SuiteError { line, col, message }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn position(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
 }
 
 #[cfg(test)]
@@ -418,5 +485,35 @@ channel = "sms"
         assert_eq!(e.line, 3, "{e:?}");
         assert!(e.message.contains("unknown field"), "{e:?}");
         assert!(parse("").unwrap_err().message.contains("no tests"));
+    }
+
+    #[test]
+    fn tests_that_would_check_nothing_are_refused() {
+        let one = |body: &str| {
+            parse(&format!("[[test]]\n{body}\n"))
+                .map(|_| ())
+                .unwrap_err()
+                .message
+        };
+        assert!(one("name = \"\"").contains("needs a `name`"));
+        assert!(one("name = \"x\"\nrules = []").contains("would check no send"));
+        assert!(one("name = \"x\"\ncustomer = { id = \"\" }").contains("`id` is empty"));
+        let late = "name = \"x\"\nuntil = \"+1h\"\nevents = [{ at = \"+2h\", event = \"e\" }]";
+        assert!(one(late).contains("before the test's last event"));
+        assert!(one("name = \"x\"\nuntil = \"+\"").contains("must follow the sign"));
+        let e = parse("[test]\nname = \"x\"\n").unwrap_err();
+        assert!(e.message.contains("`[[test]]` tables"), "{e:?}");
+        assert_eq!((e.line, e.col), (1, 1));
+    }
+
+    #[test]
+    fn zero_offsets_and_toml_dates_are_times() {
+        let s = parse(
+            "start = 2024-05-06T10:00:00Z\n[[test]]\nname = \"x\"\nevents = [{ at = \"+0d\", event = \"e\" }, { at = 2024-05-06T11:00:00Z, event = \"f\" }]\n",
+        )
+        .unwrap();
+        let start = parse_time_str("2024-05-06T10:00:00Z").unwrap();
+        let times: Vec<i64> = s.tests[0].events.iter().map(|e| e.time).collect();
+        assert_eq!(times, [start, start + 3_600_000]);
     }
 }
