@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
 use thin_vec::ThinVec;
 
 use super::event::Event;
@@ -60,9 +61,47 @@ pub struct Deferred {
 pub struct Counter {
     pub key: Value,
     /// The latest matching times, at most N.
-    pub times: VecDeque<i64>,
+    pub times: Times,
     /// Fires when the count reaches N; re-armed once it falls below N.
     pub armed: bool,
+}
+
+/// The latest matching times of a count, oldest first. Inline up to four
+/// (`N times` counts are small), so a counter allocates nothing; a
+/// snapshot holds them as a sequence, as it held the `VecDeque` before.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Times(SmallVec<[i64; 4]>);
+
+impl Times {
+    pub fn front(&self) -> Option<&i64> {
+        self.0.first()
+    }
+
+    pub fn back(&self) -> Option<&i64> {
+        self.0.last()
+    }
+
+    /// O(len): counts hold at most N times, and N is small.
+    pub fn pop_front(&mut self) -> Option<i64> {
+        (!self.0.is_empty()).then(|| self.0.remove(0))
+    }
+
+    pub fn push_back(&mut self, t: i64) {
+        self.0.push(t);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, i64> {
+        self.0.iter()
+    }
 }
 
 /// What a look-back absence remembers.
