@@ -242,15 +242,19 @@ fn pipes_named_as_files_are_read_as_streams() {
     use std::io::Write;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let events = std::fs::read(root.join("examples/data/cdnow_purchases.ndjson")).unwrap();
+    // `trig run` of the CDNOW example, from the repository root.
+    let cdnow = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_trig"));
+        c.current_dir(root).args([
+            "run",
+            "--config",
+            "examples/cdnow/trig.toml",
+            "examples/cdnow/",
+        ]);
+        c
+    };
     let run = |threads: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trig"))
-            .current_dir(root)
-            .args([
-                "run",
-                "--config",
-                "examples/cdnow/trig.toml",
-                "examples/cdnow/",
-            ])
+        let mut child = cdnow()
             .args(["--events", "/dev/stdin", "--threads", threads])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -274,14 +278,7 @@ fn pipes_named_as_files_are_read_as_streams() {
     let one = run("1");
     assert_eq!(one.len(), 2_797);
     assert_eq!(one, run("2"));
-    let o = Command::new(env!("CARGO_BIN_EXE_trig"))
-        .current_dir(root)
-        .args([
-            "run",
-            "--config",
-            "examples/cdnow/trig.toml",
-            "examples/cdnow/",
-        ])
+    let o = cdnow()
         .args([
             "--events",
             "examples/data/cdnow_purchases.ndjson",

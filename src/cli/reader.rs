@@ -40,29 +40,13 @@ impl Lines {
     pub fn open(name: &str, limit: usize, resume: &[InputPos]) -> Result<Lines, String> {
         let shown = |e: std::io::Error| format!("{name}: {e}");
         if name == "-" {
-            return Ok(Lines {
-                reader: BufReader::with_capacity(1 << 16, Box::new(std::io::stdin())),
-                name: name.to_string(),
-                canonical: None,
-                head: Vec::new(),
-                offset: 0,
-                line: 0,
-                limit,
-            });
+            return Ok(Lines::stream(name, Box::new(std::io::stdin()), limit));
         }
         let f = File::open(name).map_err(shown)?;
         if !f.metadata().map_err(shown)?.is_file() {
             // A pipe (`<(zcat …)`, /dev/stdin, a FIFO): read once as a
             // stream, like stdin; it has no bytes to fingerprint or seek.
-            return Ok(Lines {
-                reader: BufReader::with_capacity(1 << 16, Box::new(f)),
-                name: name.to_string(),
-                canonical: None,
-                head: Vec::new(),
-                offset: 0,
-                line: 0,
-                limit,
-            });
+            return Ok(Lines::stream(name, Box::new(f), limit));
         }
         let mut f = f;
         let mut head = Vec::new();
@@ -91,6 +75,19 @@ impl Lines {
             line,
             limit,
         })
+    }
+
+    /// Input read once from its start, never resumed.
+    fn stream(name: &str, r: Box<dyn Read>, limit: usize) -> Lines {
+        Lines {
+            reader: BufReader::with_capacity(1 << 16, r),
+            name: name.to_string(),
+            canonical: None,
+            head: Vec::new(),
+            offset: 0,
+            line: 0,
+            limit,
+        }
     }
 
     /// The file's first line (for a CSV header when resuming mid-file).

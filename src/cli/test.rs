@@ -490,21 +490,17 @@ fn xml_attr(s: &str) -> String {
         .replace('\t', "&#9;")
 }
 
+/// Element text: the HTML report's escaping (the same five characters),
+/// with the characters XML 1.0 cannot hold (other control characters,
+/// U+FFFE, U+FFFF) replaced.
 fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\r' | '\t' => out.push(c),
-            // XML 1.0 cannot hold other control characters, nor U+FFFE
-            // and U+FFFF.
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    let allowed = |c: char| {
+        matches!(c, '\n' | '\r' | '\t')
+            || (c as u32 >= 0x20 && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    };
+    let clean: String = s
+        .chars()
+        .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+        .collect();
+    trig::report::html::escape(&clean)
 }
