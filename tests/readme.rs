@@ -87,17 +87,7 @@ fn readme_backtest_table_matches_the_reports() {
     let (a, b) = (goal("60d"), goal("90d"));
     let n = |v: &serde_json::Value, k: &str| v[k].as_u64().expect(k);
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().expect(k);
-    let thousands = |x: u64| {
-        let s = x.to_string();
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    };
+    let thousands = trig::report::thousands;
     let signed = |x: f64| {
         let s = format!("{:+.1}", x);
         s.replacen('-', "−", 1)

@@ -4,6 +4,7 @@
 use super::complete::{alias_event, event_names, fields_doc};
 use super::roles::{classify, piece_at, Role};
 use super::{template_doc, Project};
+use crate::report::thousands;
 use crate::syntax::lexer::{self, TokenKind, WordKind};
 use crate::syntax::parser::parse_duration;
 use crate::syntax::Span;
@@ -110,18 +111,6 @@ fn duration_doc(text: &str) -> Option<String> {
         parts.join(" "),
         thousands(ms)
     ))
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
