@@ -5,6 +5,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::num::NonZeroU64;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
@@ -343,9 +344,7 @@ impl Engine {
     }
 
     pub(crate) fn customer(&mut self, id: &Arc<str>) -> &mut Customer {
-        self.customers
-            .entry(id.clone())
-            .or_insert_with(|| Customer::new(id.clone()))
+        self.customers.entry(id.clone()).or_default()
     }
 
     fn apply(&mut self, mut event: Event, sink: &mut dyn Sink) {
@@ -1065,7 +1064,7 @@ impl Engine {
             }
             TimerKind::Sweep => {
                 // Stale: armed for an earlier life of this customer.
-                let Some((_, due)) = cust.sweep.filter(|(seq, _)| *seq == t.seq) else {
+                let Some((_, due)) = cust.sweep.filter(|(seq, _)| seq.get() == t.seq) else {
                     return;
                 };
                 cust.sweep = None;
@@ -1098,7 +1097,8 @@ impl Engine {
             return;
         }
         let seq = self.arm(at, TimerKind::Sweep, cid);
-        self.customer(cid).sweep = Some((seq, at));
+        // `arm` numbers timers from 1.
+        self.customer(cid).sweep = NonZeroU64::new(seq).map(|seq| (seq, at));
     }
 }
 

@@ -130,7 +130,7 @@ impl Engine {
         let mut removed = Vec::new();
         for id in dirty {
             match self.customers.get(&id) {
-                Some(c) => changed.push(self.customer_record(c)),
+                Some(c) => changed.push(self.customer_record(&id, c)),
                 None => removed.push(id),
             }
         }
@@ -141,10 +141,10 @@ impl Engine {
         }
     }
 
-    fn customer_record(&self, c: &Customer) -> CustomerRecord {
+    fn customer_record(&self, id: &Arc<str>, c: &Customer) -> CustomerRecord {
         let rules = &self.prog.rules;
         CustomerRecord {
-            id: c.id.clone(),
+            id: id.clone(),
             profile: c.profile().clone(),
             rules: c
                 .rules
@@ -217,16 +217,17 @@ impl Engine {
             .map(|(i, r)| (r.name.as_str(), (i as u32, r.fingerprint.as_str())))
             .collect();
         for rec in customers {
+            let id = rec.id.clone();
             let (c, modified) = e.restore_customer(rec, &index, &mut report);
             // A customer whose stored state a rule change altered is
             // written again at the next checkpoint (or deleted, if nothing
             // is left), so the drop is reported once and cannot come back.
             if modified {
-                e.dirty.insert(c.id.clone());
+                e.dirty.insert(id.clone());
             }
             if !c.is_idle() {
                 e.any_profile |= !c.profile().is_null();
-                e.customers.insert(c.id.clone(), c);
+                e.customers.insert(id, c);
             }
         }
         e.restore_meta(meta, &index);
@@ -241,7 +242,7 @@ impl Engine {
         index: &BTreeMap<&str, (u32, &str)>,
         report: &mut RestoreReport,
     ) -> (Customer, bool) {
-        let mut c = Customer::new(rec.id);
+        let mut c = Customer::default();
         let mut modified = false;
         if !rec.profile.is_null() {
             c.set_profile(rec.profile);

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
@@ -195,9 +196,10 @@ pub struct SendRecord {
     pub channel: Option<Arc<str>>,
 }
 
-#[derive(Debug)]
+/// A customer's state; the customer's id is its key in the engine's map
+/// (kept once, not in every entry twice).
+#[derive(Debug, Default)]
 pub struct Customer {
-    pub id: Arc<str>,
     /// Sparse: (rule index, state), sorted by rule index.
     pub rules: Vec<(u32, RuleState)>,
     /// The profile and send history, boxed: most customers have neither
@@ -207,7 +209,8 @@ pub struct Customer {
     /// The pending sweep timer (its sequence number) and when the sweep
     /// is due, which may have moved past the timer (derived state: re-armed
     /// on restore).
-    pub sweep: Option<(u64, i64)>,
+    /// (Sequence numbers start at 1: the niche keeps this at 16 bytes.)
+    pub sweep: Option<(NonZeroU64, i64)>,
 }
 
 #[derive(Debug)]
@@ -228,15 +231,6 @@ impl Default for More {
 static NO_PROFILE: Value = Value::Null;
 
 impl Customer {
-    pub fn new(id: Arc<str>) -> Customer {
-        Customer {
-            id,
-            rules: Vec::new(),
-            more: None,
-            sweep: None,
-        }
-    }
-
     /// `customer.*`: null until an identify event.
     pub fn profile(&self) -> &Value {
         self.more.as_ref().map_or(&NO_PROFILE, |m| &m.profile)
