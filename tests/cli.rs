@@ -671,3 +671,39 @@ fn control_characters_are_not_echoed() {
         r.stdout
     );
 }
+
+/// Without `--config`, the project is the `trig.toml` nearest above the
+/// path given (not above the current folder): `trig check shop/` from
+/// outside the project uses the shop's catalogs.
+#[test]
+fn the_project_is_found_from_the_path_given() {
+    let d = Dir::new("project-from-path");
+    d.write(
+        "shop/trig.toml",
+        "[project]\ntimezone = \"UTC\"\n[catalogs]\ntemplates = \"templates.toml\"\n",
+    )
+    .write(
+        "shop/templates.toml",
+        "[[template]]\nchannel = \"email\"\nname = \"hello\"\nlanguages = [\"en\"]\nparams = []\nsubject = \"Hi\"\nbody = \"Hello\"\n",
+    )
+    .write(
+        "shop/rules/hello.trig",
+        "rule hello:\n  when signup.completed\n  if customer.email_opt_in\n  then send email template \"hello\"\n  tag transactional\n",
+    );
+    for path in ["shop", "shop/rules", "shop/rules/hello.trig"] {
+        let r = d.trig(&["check", path, "--format", "json"]);
+        assert_eq!(r.code, 0, "{path}: {r:?}");
+        assert!(r.json().is_empty(), "{path}: {r:?}");
+    }
+    // `--config` still wins.
+    d.write("other.toml", "[project]\ntimezone = \"UTC\"\n");
+    let r = d.trig(&[
+        "check",
+        "shop",
+        "--config",
+        "other.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.codes(), ["T0301"], "{r:?}");
+}

@@ -15,7 +15,8 @@ pub struct Args {
     /// Output format: human, json, sarif or github.
     #[arg(long, default_value = "human")]
     format: String,
-    /// The project file (default: trig.toml here or in a parent folder).
+    /// The project file (default: the trig.toml nearest above the first
+    /// path, else above the current folder).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Exit 1 on warnings too (notes never fail).
@@ -40,7 +41,7 @@ pub fn run(a: Args) -> i32 {
     } else {
         a.paths
     };
-    let result = project::load(a.config.as_deref()).and_then(|mut ws| {
+    let result = project::load(a.config.as_deref(), &paths).and_then(|mut ws| {
         let files = project::rule_files(&paths)?;
         project::add_rule_files(&mut ws, &files)?;
         Ok((ws, files.len()))

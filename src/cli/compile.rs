@@ -14,7 +14,8 @@ pub struct Args {
     /// Rule files or folders (searched for *.trig).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// The project file (default: trig.toml here or in a parent folder).
+    /// The project file (default: the trig.toml nearest above the first
+    /// path, else above the current folder).
     #[arg(long)]
     config: Option<PathBuf>,
     /// The compiled file to write (conventionally `NAME.trigc`).
@@ -23,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> i32 {
-    let result = project::load(a.config.as_deref()).and_then(|mut ws| {
+    let result = project::load(a.config.as_deref(), &a.paths).and_then(|mut ws| {
         let files = project::rule_files(&a.paths)?;
         project::add_rule_files(&mut ws, &files)?;
         Ok(ws)

@@ -1,6 +1,6 @@
-//! Finding and loading the project: `trig.toml` (from the current folder
-//! upward, or `--config`), the catalogs and schema it names, and the rule
-//! files under the given paths.
+//! Finding and loading the project: `trig.toml` (nearest above the first
+//! path given, else above the current folder, or `--config`), the catalogs
+//! and schema it names, and the rule files under the given paths.
 
 use std::path::{Path, PathBuf};
 
@@ -18,11 +18,17 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
 }
 
 /// Loads the project file and everything it names into a new workspace.
-pub fn load(config: Option<&Path>) -> Result<Workspace, IoError> {
+/// Without `--config`, the project is the `trig.toml` nearest above the
+/// first path (what a user points at is what they mean), else the one
+/// nearest above the current folder.
+pub fn load(config: Option<&Path>, paths: &[PathBuf]) -> Result<Workspace, IoError> {
     let mut ws = Workspace::new();
     let path = match config {
         Some(p) => Some(p.to_path_buf()),
-        None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
+        None => paths
+            .first()
+            .and_then(|p| find_config(&folder_of(p)))
+            .or_else(|| std::env::current_dir().ok().and_then(|d| find_config(&d))),
     };
     let Some(path) = path else { return Ok(ws) };
     let text = read(&path)?;
@@ -45,6 +51,15 @@ pub fn load(config: Option<&Path>) -> Result<Workspace, IoError> {
         ws.load_schema(&display(&p), &text);
     }
     Ok(ws)
+}
+
+/// A folder path itself, a file's folder (`.` for a bare file name).
+fn folder_of(p: &Path) -> PathBuf {
+    let dir = if p.is_dir() { Some(p) } else { p.parent() };
+    match dir {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Every `.trig` file named or found (recursively, sorted) under `paths`.
@@ -152,7 +167,7 @@ pub fn compile_or_load(
                 .map_err(|e| format!("{}: {e}", one.display()));
         }
     }
-    let mut ws = load(config).map_err(|e| e.0)?;
+    let mut ws = load(config, paths).map_err(|e| e.0)?;
     let files = rule_files(paths).map_err(|e| e.0)?;
     add_rule_files(&mut ws, &files).map_err(|e| e.0)?;
     let checked = ws.check();

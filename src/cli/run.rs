@@ -26,7 +26,8 @@ pub struct Args {
     /// Rule files or folders (*.trig, compiled in memory), or one .trigc
     /// file; default: the current folder.
     paths: Vec<PathBuf>,
-    /// The project file (default: trig.toml here or in a parent folder).
+    /// The project file (default: the trig.toml nearest above the first
+    /// path, else above the current folder).
     #[arg(long)]
     config: Option<PathBuf>,
     /// An event file, or `-` for stdin; repeat for several files, read in

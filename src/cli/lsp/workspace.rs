@@ -39,7 +39,7 @@ pub fn config_of(doc: &Document) -> Option<PathBuf> {
 /// document alone when no `trig.toml` governs it.
 pub fn load(doc: &Document, docs: &Documents) -> Loaded {
     let config = config_of(doc);
-    let (ws, problem) = match config.as_deref().map(|c| project::load(Some(c))) {
+    let (ws, problem) = match config.as_deref().map(|c| project::load(Some(c), &[])) {
         None => (Workspace::new(), None),
         Some(Ok(ws)) => (ws, None),
         Some(Err(project::IoError(msg))) => (Workspace::new(), Some(msg)),
