@@ -195,7 +195,11 @@ fn generic_ndjson_bad_lines() {
             "--map customer=1 is a column number, which only CSV input has; name the JSON field instead (--map customer=FIELD)",
         ),
         (None, r#""just a string""#, "line holds a string, not a JSON object: each line must be one event object {…}"),
-        (None, "customer,event,time", "line is not valid JSON at column 1: expected value"),
+        (
+            None,
+            "customer,event,time",
+            "line is not valid JSON at column 1: expected value; this looks like CSV: name the file *.csv, or pass --input csv",
+        ),
         (
             None,
             r#"{"customer":"c","event":"x","time":0"#,

@@ -53,8 +53,23 @@ fn parse_object(text: &str) -> Result<Map<String, Json>, DecodeError> {
             "line holds {}, not a JSON object: each line must be one event object {{…}}",
             kind(&other)
         ))),
-        Err(e) => Err(json_error(&e)),
+        Err(e) => {
+            let mut err = json_error(&e);
+            if looks_like_csv(text) {
+                // The format is picked by file name: a CSV export with
+                // another name (or on stdin) reads as JSON lines.
+                err.reason
+                    .push_str("; this looks like CSV: name the file *.csv, or pass --input csv");
+            }
+            Err(err)
+        }
     }
+}
+
+/// A line that is not an object but has comma- or tab-separated fields.
+fn looks_like_csv(text: &str) -> bool {
+    let t = text.trim_start();
+    !t.starts_with('{') && !t.starts_with('[') && (t.matches(',').count() >= 2 || t.contains('\t'))
 }
 
 /// A marketer-readable form of a serde_json syntax error.
@@ -402,6 +417,14 @@ pub(crate) fn describe(v: &Json) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_lines_read_as_json_get_a_hint() {
+        let e = decode_json("c1,cart.abandoned,2024-01-01", JsonMode::Auto, None).unwrap_err();
+        assert!(e.reason.contains("looks like CSV"), "{}", e.reason);
+        let e = decode_json("{\"customer\": }", JsonMode::Auto, None).unwrap_err();
+        assert!(!e.reason.contains("CSV"), "{}", e.reason);
+    }
+
     use super::*;
     use crate::input::map::parse_map;
 
