@@ -100,32 +100,25 @@ fn readme_backtest_table_matches_the_reports() {
             signed(f(v, "ci_high"))
         )
     };
+    // A README row: the label, then the 60-day and the 90-day cells.
+    let row = |label: &str, cell: &dyn Fn(&serde_json::Value) -> String| {
+        format!("| {label} | {} | {} |", cell(&a), cell(&b))
+    };
+    let converted = |count: &'static str, rate: &'static str| {
+        move |v: &serde_json::Value| format!("{} ({:.1} %)", n(v, count), f(v, rate))
+    };
     let rows = [
-        format!(
-            "| sends | {} | {} |",
-            thousands(n(&a, "sent")),
-            thousands(n(&b, "sent"))
+        row("sends", &|v| thousands(n(v, "sent"))),
+        row("held out (no message)", &|v| n(v, "holdout").to_string()),
+        row(
+            "ordered within 30 days, sent",
+            &converted("sent_converted", "sent_rate_pct"),
         ),
-        format!(
-            "| held out (no message) | {} | {} |",
-            n(&a, "holdout"),
-            n(&b, "holdout")
+        row(
+            "ordered within 30 days, held out",
+            &converted("holdout_converted", "holdout_rate_pct"),
         ),
-        format!(
-            "| ordered within 30 days, sent | {} ({:.1} %) | {} ({:.1} %) |",
-            n(&a, "sent_converted"),
-            f(&a, "sent_rate_pct"),
-            n(&b, "sent_converted"),
-            f(&b, "sent_rate_pct")
-        ),
-        format!(
-            "| ordered within 30 days, held out | {} ({:.1} %) | {} ({:.1} %) |",
-            n(&a, "holdout_converted"),
-            f(&a, "holdout_rate_pct"),
-            n(&b, "holdout_converted"),
-            f(&b, "holdout_rate_pct")
-        ),
-        format!("| lift [95 % CI] | {} | {} |", lift(&a), lift(&b)),
+        row("lift [95 % CI]", &lift),
     ];
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     for row in rows {

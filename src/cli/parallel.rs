@@ -34,8 +34,8 @@ use trig::runtime::stats::Stats;
 use trig::runtime::{Action, Engine, Event, Notice, Sink};
 
 use super::outputs::Outputs;
-use super::reader::{Lines, Span};
-use super::run::{accept, CachedClock, Clock, Plan};
+use super::reader::{Line, Lines, Span};
+use super::run::{read_line, CachedClock, Clock, Plan};
 
 /// Bytes of input a block holds (whole lines; a longer line makes a
 /// longer block).
@@ -345,24 +345,19 @@ impl<'s, 'a> Worker<'s, 'a> {
         let mut rejected = Vec::new();
         for (i, span) in block.lines.iter().enumerate() {
             let raw = &block.text[span.start..span.end];
-            if let Some(length) = span.too_long {
-                rejected.push((
-                    i,
-                    format!(
-                        "line of {length} bytes is longer than --max-line-bytes ({})",
-                        self.shared.max_line_bytes
-                    ),
-                ));
-                continue;
-            }
-            let plan = self.shared.plan;
-            let decoded = decoder
-                .decode(raw)
-                .map_err(|e| e.to_string())
-                .and_then(|ev| {
-                    ev.map(|ev| accept(ev, &mut self.clock, self.shared.max_future, plan.min_time))
-                        .transpose()
-                });
+            let line = match span.too_long {
+                Some(length) => Line::TooLong { start: raw, length },
+                None => Line::Text(raw),
+            };
+            let shared = self.shared;
+            let decoded = read_line(
+                line,
+                decoder,
+                &mut self.clock,
+                shared.max_future,
+                shared.plan.min_time,
+                shared.max_line_bytes,
+            );
             match decoded {
                 Ok(Some(event)) => {
                     let to = owner(&event.customer, n);

@@ -54,7 +54,7 @@ pub fn load(config: Option<&Path>, paths: &[PathBuf]) -> Result<Workspace, IoErr
 }
 
 /// A folder path itself, a file's folder (`.` for a bare file name).
-fn folder_of(p: &Path) -> PathBuf {
+pub fn folder_of(p: &Path) -> PathBuf {
     let dir = if p.is_dir() { Some(p) } else { p.parent() };
     match dir {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -81,6 +81,24 @@ pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
+    // `is_file` leaves out FIFOs and devices, whose read would block.
+    walk_files(
+        dir,
+        false,
+        &|p| p.extension().is_some_and(|e| e == "trig"),
+        out,
+    )
+}
+
+/// The regular files under `dir` that `keep` accepts, sorted, recursively;
+/// hidden folders and `target` are skipped, and so are folders with their
+/// own `trig.toml` (other projects) unless `into_projects`.
+pub fn walk_files(
+    dir: &Path,
+    into_projects: bool,
+    keep: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), IoError> {
     let entries = std::fs::read_dir(dir).map_err(|e| IoError(format!("{}: {e}", dir.display())))?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
@@ -93,13 +111,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
             continue;
         }
         if p.is_dir() {
-            // A folder with its own trig.toml is another project: it is
-            // checked with its own settings, not walked into.
-            if !p.join("trig.toml").is_file() {
-                walk(&p, out)?;
+            if into_projects || !p.join("trig.toml").is_file() {
+                walk_files(&p, into_projects, keep, out)?;
             }
-        } else if p.is_file() && p.extension().is_some_and(|e| e == "trig") {
-            // `is_file` leaves out FIFOs and devices, whose read would block.
+        } else if p.is_file() && keep(&p) {
             out.push(p);
         }
     }

@@ -32,6 +32,16 @@ pub enum Line<'a> {
     TooLong { start: &'a [u8], length: u64 },
 }
 
+impl<'a> Line<'a> {
+    /// The bytes kept: the whole line, or a too-long line's start.
+    pub fn bytes(&self) -> &'a [u8] {
+        match self {
+            Line::Text(t) => t,
+            Line::TooLong { start, .. } => start,
+        }
+    }
+}
+
 impl Lines {
     /// Opens `name` (`-` is stdin), resuming at a recorded position when
     /// it is the same file: the bytes before that position (up to

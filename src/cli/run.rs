@@ -475,40 +475,27 @@ fn read_file(
             Some(l) => l,
         };
         let (name, lineno) = (lines.name.as_str(), lines.line);
-        let rejected = match line {
-            Line::TooLong { start, length } => {
-                let reason = format!(
-                    "line of {length} bytes is longer than --max-line-bytes ({})",
-                    a.max_line_bytes
-                );
-                out.dead_letter(name, lineno, &reason, start);
-                true
-            }
-            Line::Text(line) => {
-                let result =
-                    decoder
-                        .decode(line)
-                        .map_err(|e| e.to_string())
-                        .and_then(|ev| match ev {
-                            Some(ev) => {
-                                accept(ev, &mut cx.clock, cx.max_future, cx.min_time).map(Some)
-                            }
-                            None => Ok(None),
-                        });
-                match result {
-                    Ok(Some(ev)) => match engine.push(ev, out) {
-                        Ok(()) => false,
-                        Err(late) => {
-                            out.dead_letter(name, lineno, &late.to_string(), line);
-                            true
-                        }
-                    },
-                    Ok(None) => false,
-                    Err(reason) => {
-                        out.dead_letter(name, lineno, &reason, line);
-                        true
-                    }
+        let raw = line.bytes();
+        let read = read_line(
+            line,
+            decoder,
+            &mut cx.clock,
+            cx.max_future,
+            cx.min_time,
+            a.max_line_bytes,
+        );
+        let rejected = match read {
+            Ok(Some(ev)) => match engine.push(ev, out) {
+                Ok(()) => false,
+                Err(late) => {
+                    out.dead_letter(name, lineno, &late.to_string(), raw);
+                    true
                 }
+            },
+            Ok(None) => false,
+            Err(reason) => {
+                out.dead_letter(name, lineno, &reason, raw);
+                true
             }
         };
         // `--max-errors 0` tolerates none: it stops at the first.
@@ -540,6 +527,31 @@ fn read_file(
         out.dead_letter(&lines.name, lines.line, &e.to_string(), raw.as_bytes());
     }
     Ok(Flow::Next)
+}
+
+/// The event a line carries (`None` for blank lines, CSV headers and the
+/// start of a multi-line CSV record), or why it is rejected: one path for
+/// runs on one thread and on many.
+pub(super) fn read_line(
+    line: Line,
+    decoder: &mut Decoder,
+    clock: &mut CachedClock,
+    max_future: i64,
+    min_time: Option<i64>,
+    max_line_bytes: usize,
+) -> Result<Option<Event>, String> {
+    let text = match line {
+        Line::TooLong { length, .. } => {
+            return Err(format!(
+                "line of {length} bytes is longer than --max-line-bytes ({max_line_bytes})"
+            ))
+        }
+        Line::Text(t) => t,
+    };
+    match decoder.decode(text).map_err(|e| e.to_string())? {
+        Some(ev) => accept(ev, clock, max_future, min_time).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Records a file's position, replacing an older one for the same file.
@@ -647,7 +659,7 @@ fn refuse_overwriting_inputs(a: &Args, plan: &Plan) -> Result<(), String> {
 /// Refuses events too far ahead of the wall clock, so one device with a
 /// bad clock cannot push the watermark forward and fire every timer, and
 /// events before `--min-time`.
-pub(super) fn accept(
+fn accept(
     ev: Event,
     clock: &mut CachedClock,
     max_future: i64,

@@ -150,23 +150,11 @@ fn load_all(a: &Args) -> Result<Vec<Loaded>, String> {
 /// folder's rules), else the nearest `trig.toml` above the test, else the
 /// test's own folder.
 fn project_of(test: &Path, config: Option<&Path>) -> (Option<PathBuf>, PathBuf) {
-    let dir = test.parent().map_or(PathBuf::from("."), |d| {
-        if d.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            d.to_path_buf()
-        }
-    });
+    let dir = project::folder_of(test);
     let config = config
         .map(Path::to_path_buf)
         .or_else(|| project::find_config(&dir));
-    let rules = config.as_deref().and_then(Path::parent).map_or(dir, |p| {
-        if p.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            p.to_path_buf()
-        }
-    });
+    let rules = config.as_deref().map_or(dir, project::folder_of);
     (config, rules)
 }
 
@@ -266,7 +254,7 @@ pub fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         if p.is_dir() {
             walk(p, true, &mut out)?;
         } else if p.is_file() {
-            if !p.to_string_lossy().ends_with(".test.toml") {
+            if !is_test_file(p) {
                 return Err(format!(
                     "trig test: {}: not a rule test file (their names end in .test.toml; docs/testing.md)",
                     p.display()
@@ -292,18 +280,14 @@ pub fn project_test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     for p in paths {
         if p.is_dir() {
             walk(p, false, &mut out)?;
-        } else if let Some(dir) = p.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            let entries = std::fs::read_dir(dir)
+        } else {
+            let dir = project::folder_of(p);
+            let entries = std::fs::read_dir(&dir)
                 .map_err(|e| format!("trig check: {}: {e}", dir.display()))?;
             out.extend(
                 entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| f.is_file() && f.to_string_lossy().ends_with(".test.toml")),
+                    .filter(|f| f.is_file() && is_test_file(f)),
             );
         }
     }
@@ -313,24 +297,12 @@ pub fn project_test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, other_projects: bool, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("trig test: {}: {e}", dir.display()))?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name == "target" {
-            continue;
-        }
-        if p.is_dir() {
-            if other_projects || !p.join("trig.toml").is_file() {
-                walk(&p, other_projects, out)?;
-            }
-        } else if p.is_file() && name.ends_with(".test.toml") {
-            out.push(p);
-        }
-    }
-    Ok(())
+    project::walk_files(dir, other_projects, &is_test_file, out)
+        .map_err(|e| format!("trig test: {}", e.0))
+}
+
+fn is_test_file(p: &Path) -> bool {
+    p.to_string_lossy().ends_with(".test.toml")
 }
 
 /// `cargo test`-like text: a line a case, then each failure's diff.
