@@ -14,6 +14,7 @@ use thin_vec::ThinVec;
 use crate::compile::instr::Op;
 use crate::compile::program::{AbsenceMode, Kind, Program};
 
+use super::customers::{Cix, Customers};
 use super::dedupe::SeenIds;
 use super::event::{Event, EventKind};
 use super::fire::Due;
@@ -75,12 +76,15 @@ struct Timer {
     at: i64,
     seq: u64,
     kind: TimerKind,
-    customer: Arc<str>,
+    customer: Cix,
 }
 
 pub struct Engine {
     pub(crate) prog: Arc<Program>,
-    pub(crate) customers: FxHashMap<Arc<str>, Customer>,
+    pub(crate) customers: Customers,
+    /// The customer last looked up by id, recognised by pointer: the
+    /// lookups while one event or timer is handled hash nothing.
+    current: Option<(Arc<str>, Cix)>,
     buffer: ReorderBuffer,
     timers: BinaryHeap<Reverse<Timer>>,
     pub(crate) max_seen: Option<i64>,
@@ -101,7 +105,7 @@ pub struct Engine {
     pub(crate) positions: FxHashMap<Arc<str>, u32>,
     pub(crate) positions_at: i64,
     /// Customers whose state changed since the last idle check.
-    pub(crate) touched: Vec<Arc<str>>,
+    pub(crate) touched: Vec<Cix>,
     /// Customers whose state changed since the last checkpoint (only
     /// tracked when checkpoints are taken).
     pub(crate) dirty: FxHashSet<Arc<str>>,
@@ -122,7 +126,8 @@ impl Engine {
         let stats = Stats::new(&prog);
         Engine {
             prog,
-            customers: FxHashMap::default(),
+            customers: Customers::default(),
+            current: None,
             buffer: ReorderBuffer::default(),
             timers: BinaryHeap::new(),
             max_seen: None,
@@ -279,12 +284,13 @@ impl Engine {
 
     /// Arms a timer; returns its sequence number.
     pub(crate) fn arm(&mut self, at: i64, kind: TimerKind, customer: &Arc<str>) -> u64 {
+        let customer = self.cix(customer);
         self.timer_seq += 1;
         self.timers.push(Reverse(Timer {
             at,
             seq: self.timer_seq,
             kind,
-            customer: customer.clone(),
+            customer,
         }));
         self.timer_seq
     }
@@ -310,12 +316,19 @@ impl Engine {
     /// Drops the customers touched since the last call whose state became
     /// idle, so that memory follows live state, not the customer count.
     pub(crate) fn drop_idle(&mut self) {
-        for id in std::mem::take(&mut self.touched) {
-            if self.customers.get(&id).is_some_and(Customer::is_idle) {
-                self.customers.remove(&id);
-            }
+        for h in std::mem::take(&mut self.touched) {
+            let Some(c) = self.customers.get(h) else {
+                // Dropped already (touched twice), or a stale timer's.
+                continue;
+            };
+            let idle = c.is_idle();
             if self.track_changes {
-                self.dirty.insert(id);
+                if let Some(id) = self.customers.id(h) {
+                    self.dirty.insert(id.clone());
+                }
+            }
+            if idle {
+                self.customers.remove(h);
             }
         }
     }
@@ -343,8 +356,37 @@ impl Engine {
         }
     }
 
+    /// The handle of a customer with state, if any.
+    pub(crate) fn find(&self, id: &Arc<str>) -> Option<Cix> {
+        match &self.current {
+            Some((c, h)) if Arc::ptr_eq(c, id) && self.customers.is_live(*h) => Some(*h),
+            _ => self.customers.find(id),
+        }
+    }
+
+    /// The handle of a customer, added with empty state if new.
+    pub(crate) fn cix(&mut self, id: &Arc<str>) -> Cix {
+        if let Some(h) = self.find(id) {
+            return h;
+        }
+        let h = self.customers.find_or_insert(id);
+        self.current = Some((id.clone(), h));
+        h
+    }
+
     pub(crate) fn customer(&mut self, id: &Arc<str>) -> &mut Customer {
-        self.customers.entry(id.clone()).or_default()
+        let h = self.cix(id);
+        self.customers.at_mut(h)
+    }
+
+    /// A customer's state, if they have any.
+    pub(crate) fn customer_ref(&self, id: &Arc<str>) -> Option<&Customer> {
+        self.find(id).and_then(|h| self.customers.get(h))
+    }
+
+    pub(crate) fn customer_mut(&mut self, id: &Arc<str>) -> Option<&mut Customer> {
+        let h = self.find(id)?;
+        self.customers.get_mut(h)
     }
 
     fn apply(&mut self, mut event: Event, sink: &mut dyn Sink) {
@@ -353,10 +395,11 @@ impl Engine {
             self.trace_seen = true;
         }
         if event.kind == EventKind::Identify {
-            self.touched.push(event.customer.clone());
             self.last_profile = None;
             self.any_profile = true;
-            self.customer(&event.customer).merge_profile(&event.props);
+            let h = self.cix(&event.customer);
+            self.touched.push(h);
+            self.customers.at_mut(h).merge_profile(&event.props);
             return;
         }
         let prog = self.prog.clone();
@@ -368,18 +411,25 @@ impl Engine {
         // The event shares the id the customer's state is keyed by: the
         // handlers' lookups then compare the key with itself (a line in
         // cache) instead of with a copy (a miss), and the copy is freed.
-        let profile = match self.customers.get_key_value(&*event.customer) {
-            Some((id, c)) => {
-                event.customer = id.clone();
-                c.profile().clone()
+        let profile = match self.customers.find(&event.customer) {
+            Some(h) => {
+                if let Some(id) = self.customers.id(h) {
+                    event.customer = id.clone();
+                }
+                self.current = Some((event.customer.clone(), h));
+                self.customers.at_mut(h).profile().clone()
             }
             None => Value::Null,
         };
-        self.touched.push(event.customer.clone());
         self.last_profile = Some((event.customer.clone(), profile));
         let ev = Arc::new(Ev { event, position });
         for &h in handlers.iter().chain(&prog.any_event) {
             self.run_handler(&prog, h, &ev, sink);
+        }
+        // After the handlers: a customer they gave no state to has
+        // nothing to drop or write.
+        if let Some(h) = self.find(&ev.event.customer) {
+            self.touched.push(h);
         }
     }
 
@@ -511,7 +561,7 @@ impl Engine {
             return Value::Null;
         }
         self.customers
-            .get(customer)
+            .get_by_id(customer)
             .map_or(Value::Null, |c| c.profile().clone())
     }
 
@@ -783,8 +833,7 @@ impl Engine {
             let floor = within_ms.map(|w| at.0.saturating_sub(w));
             let counts = |t: (i64, u32)| t < at && floor.is_none_or(|f| t.0 > f);
             let seen = self
-                .customers
-                .get(&cid)
+                .customer_ref(&cid)
                 .and_then(|c| c.rule_ref(r))
                 .and_then(|s| s.extra_ref())
                 .and_then(|s| s.seen.get(i))
@@ -872,7 +921,7 @@ impl Engine {
         let now = ev.event.time;
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
-        let Some(state) = self.customers.get_mut(&cid).and_then(|c| {
+        let Some(state) = self.customer_mut(&cid).and_then(|c| {
             c.rules
                 .binary_search_by_key(&r, |(x, _)| *x)
                 .ok()
@@ -925,7 +974,7 @@ impl Engine {
         let now = ev.event.time;
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
-        let deferred = match self.customers.get(&cid).and_then(|c| c.rule_ref(r)) {
+        let deferred = match self.customer_ref(&cid).and_then(|c| c.rule_ref(r)) {
             Some(s) if s.extra_ref().is_some_and(|x| !x.deferred.is_empty()) => s
                 .extra_ref()
                 .map(|x| x.deferred.clone())
@@ -1015,10 +1064,13 @@ impl Engine {
     }
 
     fn fire_timer(&mut self, t: Timer, sink: &mut dyn Sink) {
-        self.touched.push(t.customer.clone());
-        let Some(cust) = self.customers.get_mut(&t.customer) else {
+        self.touched.push(t.customer);
+        let Some(cid) = self.customers.id(t.customer).cloned() else {
+            // Stale: armed for a customer since dropped.
             return;
         };
+        self.current = Some((cid.clone(), t.customer));
+        let cust = self.customers.at_mut(t.customer);
         match t.kind {
             TimerKind::Wait { rule, id } => {
                 let state = cust.rule(rule);
@@ -1042,12 +1094,12 @@ impl Engine {
                     key: Value::Null,
                 };
                 let at = t.at;
-                self.note(&t.customer, at, rule, || {
+                self.note(&cid, at, rule, || {
                     "no activity: silence reached".into()
                 });
                 if let Some(a) = self.absence_seen(rule, &m, at) {
                     let event = self.prog.rules[rule as usize].absences[a].event.clone();
-                    self.note(&t.customer, at, rule, || {
+                    self.note(&cid, at, rule, || {
                         format!("did not fire: `{event}` happened before")
                     });
                     return;
@@ -1070,7 +1122,7 @@ impl Engine {
                 cust.sweep = None;
                 if due > t.at {
                     // Something held since arming lives longer: sweep then.
-                    self.arm_sweep(&t.customer, due);
+                    self.arm_sweep(&cid, due);
                     return;
                 }
                 let prog = &self.prog;
@@ -1084,7 +1136,7 @@ impl Engine {
                 cust.rules
                     .retain(|(_, s)| s.extra.is_some() || !s.is_idle());
                 if let Some(at) = next {
-                    self.arm_sweep(&t.customer, at);
+                    self.arm_sweep(&cid, at);
                 }
             }
         }

@@ -385,8 +385,9 @@ impl Engine {
         let at = d.send_at;
         // Deciding changes the customer (send history): it must reach the
         // next checkpoint even if no event of theirs comes at this instant.
-        self.touched.push(d.customer.clone());
-        let cust = self.customer(&d.customer);
+        let h = self.cix(&d.customer);
+        self.touched.push(h);
+        let cust = self.customers.at_mut(h);
         let state = cust.rule(d.rule);
         let blocked = if meta.once && state.extra().ever_sent {
             Some((Reason::Once, "already sent once".to_string()))
@@ -520,7 +521,7 @@ impl Engine {
         let now = ev.event.time;
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
-        let records = match self.customers.get(&cid).and_then(|c| c.rule_ref(r)) {
+        let records = match self.customer_ref(&cid).and_then(|c| c.rule_ref(r)) {
             Some(s) => s.extra_ref().map(|x| x.goals.clone()).unwrap_or_default(),
             None => return,
         };
@@ -537,9 +538,10 @@ impl Engine {
                 converted.push(i);
             }
         }
-        let Some(c) = self.customers.get_mut(&cid) else {
+        let Some(h) = self.find(&cid) else {
             return;
         };
+        let c = self.customers.at_mut(h);
         let state = c.rule(r);
         for i in converted {
             state.extra().goals[i].converted = true;

@@ -3,6 +3,7 @@
 //! outputs go out through the `Sink` trait; the binary does the I/O.
 
 pub mod action;
+mod customers;
 mod dedupe;
 pub mod engine;
 pub mod event;

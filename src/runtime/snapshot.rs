@@ -129,7 +129,7 @@ impl Engine {
         let mut changed = Vec::new();
         let mut removed = Vec::new();
         for id in dirty {
-            match self.customers.get(&id) {
+            match self.customers.get_by_id(&id) {
                 Some(c) => changed.push(self.customer_record(&id, c)),
                 None => removed.push(id),
             }
@@ -313,7 +313,7 @@ impl Engine {
     /// `inactive` rule.
     fn rearm_timers(&mut self) {
         let mut timers = Vec::new();
-        for (id, c) in &self.customers {
+        for (id, c) in self.customers.iter() {
             let mut sweep_at = None;
             for (r, state) in &c.rules {
                 for w in &state.waits {
