@@ -51,9 +51,9 @@ impl Customers {
     /// The handle of a customer who has state.
     pub fn find(&self, id: &str) -> Option<Cix> {
         let slots = &self.slots;
-        let &slot = self.index.find(hash(id), |&s| {
-            slots[s as usize].id.as_deref() == Some(id)
-        })?;
+        let &slot = self
+            .index
+            .find(hash(id), |&s| slots[s as usize].id.as_deref() == Some(id))?;
         Some(self.handle(slot))
     }
 

@@ -7,7 +7,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::num::NonZeroU64;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use std::sync::Arc;
 use thin_vec::ThinVec;
 
@@ -18,6 +18,7 @@ use super::customers::{Cix, Customers};
 use super::dedupe::SeenIds;
 use super::event::{Event, EventKind};
 use super::fire::Due;
+use super::positions::Positions;
 use super::reorder::ReorderBuffer;
 use super::state::{Bindings, Counter, Customer, Ev, Instance, Match, RuleState, Seen};
 use super::stats::Stats;
@@ -101,9 +102,7 @@ pub struct Engine {
     pub(crate) trace: Vec<String>,
     /// Rules the trace said something about.
     traced_rules: std::collections::BTreeSet<u32>,
-    /// Same-timestamp positions at the current instant.
-    pub(crate) positions: FxHashMap<Arc<str>, u32>,
-    pub(crate) positions_at: i64,
+    pub(crate) positions: Positions,
     /// Customers whose state changed since the last idle check.
     pub(crate) touched: Vec<Cix>,
     /// Customers whose state changed since the last checkpoint (only
@@ -142,8 +141,7 @@ impl Engine {
             trace_customer: None,
             trace: Vec::new(),
             traced_rules: Default::default(),
-            positions: FxHashMap::default(),
-            positions_at: i64::MIN,
+            positions: Positions::default(),
             touched: Vec::new(),
             dirty: FxHashSet::default(),
             track_changes: false,
@@ -300,19 +298,6 @@ impl Engine {
         self.next_id
     }
 
-    /// The event's position among its customer's events with the same
-    /// timestamp. Events are applied in time order, so only the current
-    /// instant's counts are needed.
-    fn position(&mut self, event: &Event) -> u32 {
-        if event.time != self.positions_at {
-            self.positions.clear();
-            self.positions_at = event.time;
-        }
-        let n = self.positions.entry(event.customer.clone()).or_insert(0);
-        *n += 1;
-        *n - 1
-    }
-
     /// Drops the customers touched since the last call whose state became
     /// idle, so that memory follows live state, not the customer count.
     pub(crate) fn drop_idle(&mut self) {
@@ -390,7 +375,7 @@ impl Engine {
     }
 
     fn apply(&mut self, mut event: Event, sink: &mut dyn Sink) {
-        let position = self.position(&event);
+        let position = self.positions.next(&event.customer, event.time);
         if self.trace_on(&event.customer) {
             self.trace_seen = true;
         }
@@ -1094,9 +1079,7 @@ impl Engine {
                     key: Value::Null,
                 };
                 let at = t.at;
-                self.note(&cid, at, rule, || {
-                    "no activity: silence reached".into()
-                });
+                self.note(&cid, at, rule, || "no activity: silence reached".into());
                 if let Some(a) = self.absence_seen(rule, &m, at) {
                     let event = self.prog.rules[rule as usize].absences[a].event.clone();
                     self.note(&cid, at, rule, || {

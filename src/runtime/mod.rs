@@ -10,6 +10,7 @@ pub mod event;
 mod fire;
 pub mod ids;
 pub mod ops;
+mod positions;
 pub mod quiet;
 mod reorder;
 pub mod snapshot;

@@ -25,6 +25,7 @@ use super::dedupe::{customer_key, SeenIds};
 use super::engine::{count_window, expiry, Engine, TimerKind};
 use super::event::Event;
 use super::fire::Due;
+use super::positions::Positions;
 use super::state::{Customer, RuleState, SendRecord};
 use super::value::Value;
 
@@ -174,6 +175,7 @@ impl Engine {
 
     fn meta(&self) -> EngineMeta {
         let rules = &self.prog.rules;
+        let (positions_at, positions) = self.positions.entries();
         EngineMeta {
             version: SNAPSHOT_VERSION,
             max_seen: self.max_seen,
@@ -187,12 +189,8 @@ impl Engine {
                 .filter_map(|d| Some((rules.get(d.rule as usize)?.name.clone(), d.clone())))
                 .collect(),
             due_at: self.due_at,
-            positions_at: self.positions_at,
-            positions: self
-                .positions
-                .iter()
-                .map(|(k, v)| (k.clone(), *v))
-                .collect(),
+            positions_at,
+            positions,
             seen_ids: self.seen_ids.entries(),
             rules: rules
                 .iter()
@@ -304,8 +302,7 @@ impl Engine {
             })
             .collect();
         self.due_at = m.due_at;
-        self.positions_at = m.positions_at;
-        self.positions = m.positions.into_iter().collect();
+        self.positions = Positions::restore(m.positions_at, m.positions);
         self.seen_ids = SeenIds::restore(m.seen_ids);
     }
 
