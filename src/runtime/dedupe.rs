@@ -208,8 +208,10 @@ impl SeenIds {
     }
 
     pub(crate) fn restore(entries: Vec<(u128, i64, u64)>) -> SeenIds {
-        let mut seen = SeenIds::default();
-        seen.slots = vec![FREE; size_for(entries.len())];
+        let mut seen = SeenIds {
+            slots: vec![FREE; size_for(entries.len())],
+            ..SeenIds::default()
+        };
         for (id, time, customer) in entries {
             let s = Slot {
                 id: id as u64,
