@@ -625,6 +625,9 @@ impl Engine {
     /// The primary's start section: plain match, first, count, sequence
     /// start.
     fn primary(&mut self, op: Op, r: u32, ev: &Arc<Ev>, sink: &mut dyn Sink) {
+        if let Op::Count(_) = op {
+            return self.count_primary(r, ev, sink);
+        }
         let now = ev.event.time;
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
@@ -648,23 +651,6 @@ impl Engine {
                     return;
                 };
                 self.matched(r, Match { bindings, key }, now, sink);
-            }
-            Op::Count(_) => {
-                let Kind::Count { times, within_ms } = meta.kind else {
-                    return;
-                };
-                let Ok(key) = self.key(r, &bindings, &profile, now) else {
-                    return;
-                };
-                if self.count(&cid, r, &key, now, times, within_ms) {
-                    self.note(&cid, now, r, || {
-                        format!(
-                            "{times} matching events within {}",
-                            super::time::format_duration(within_ms)
-                        )
-                    });
-                    self.matched(r, Match { bindings, key }, now, sink);
-                }
             }
             Op::SeqStart(_) => {
                 let Kind::Sequence { within_ms, .. } = meta.kind else {
@@ -692,6 +678,38 @@ impl Engine {
                 });
             }
             _ => {}
+        }
+    }
+
+    /// A `N times within D` primary. Most events count without firing: the
+    /// event is bound (a reference taken) only when the rule has a key to
+    /// evaluate or the count fires, which a thousand-rule run notices.
+    fn count_primary(&mut self, r: u32, ev: &Arc<Ev>, sink: &mut dyn Sink) {
+        let meta = &self.prog.rules[r as usize];
+        let Kind::Count { times, within_ms } = meta.kind else {
+            return;
+        };
+        let now = ev.event.time;
+        let cid = &ev.event.customer;
+        let key = match meta.key {
+            None => Value::Null,
+            Some(_) => {
+                let profile = self.profile(cid);
+                let Ok(key) = self.key(r, &[Some(ev.clone()), None], &profile, now) else {
+                    return;
+                };
+                key
+            }
+        };
+        if self.count(cid, r, &key, now, times, within_ms) {
+            self.note(cid, now, r, || {
+                format!(
+                    "{times} matching events within {}",
+                    super::time::format_duration(within_ms)
+                )
+            });
+            let bindings = [Some(ev.clone()), None];
+            self.matched(r, Match { bindings, key }, now, sink);
         }
     }
 
@@ -906,12 +924,7 @@ impl Engine {
         let now = ev.event.time;
         let cid = ev.event.customer.clone();
         let profile = self.profile(&cid);
-        let Some(state) = self.customer_mut(&cid).and_then(|c| {
-            c.rules
-                .binary_search_by_key(&r, |(x, _)| *x)
-                .ok()
-                .map(|i| &mut c.rules[i].1)
-        }) else {
+        let Some(state) = self.customer_mut(&cid).and_then(|c| c.rules.get_mut(r)) else {
             return;
         };
         let live: Vec<Instance> = match abs.mode {
@@ -1112,12 +1125,11 @@ impl Engine {
                 let next = cust
                     .rules
                     .iter_mut()
-                    .filter_map(|(r, state)| sweep(state, t.at, count_window(prog, *r)))
+                    .filter_map(|(r, state)| sweep(state, t.at, count_window(prog, r)))
                     .max();
                 // A rule state holding nothing is a default one: dropped, so
                 // that lookups skip the rules this customer has nothing for.
-                cust.rules
-                    .retain(|(_, s)| s.extra.is_some() || !s.is_idle());
+                cust.rules.retain(|s| s.extra.is_some() || !s.is_idle());
                 if let Some(at) = next {
                     self.arm_sweep(&cid, at);
                 }

@@ -151,7 +151,7 @@ impl Engine {
                 .rules
                 .iter()
                 .filter_map(|(r, state)| {
-                    let meta = rules.get(*r as usize)?;
+                    let meta = rules.get(r as usize)?;
                     Some(RuleRecord {
                         name: meta.name.clone(),
                         fingerprint: meta.fingerprint.clone(),
@@ -245,6 +245,7 @@ impl Engine {
         if !rec.profile.is_null() {
             c.set_profile(rec.profile);
         }
+        let mut states = Vec::new();
         for r in rec.rules {
             let Some(&(idx, fingerprint)) = index.get(r.name.as_str()) else {
                 *report.removed.entry(r.name).or_default() += 1;
@@ -258,9 +259,9 @@ impl Engine {
                 modified = true;
             }
             report.pending += state.pending();
-            c.rules.push((idx, state));
+            states.push((idx, state));
         }
-        c.rules.sort_by_key(|(r, _)| *r);
+        c.rules = states.into_iter().collect();
         // A removed rule's sends still count for the `all` and channel
         // caps; `u32::MAX` matches no rule's tags.
         let sends: Vec<SendRecord> = rec
@@ -312,25 +313,25 @@ impl Engine {
         let mut timers = Vec::new();
         for (id, c) in self.customers.iter() {
             let mut sweep_at = None;
-            for (r, state) in &c.rules {
+            for (r, state) in c.rules.iter() {
                 for w in &state.waits {
                     timers.push((
                         w.deadline,
-                        TimerKind::Wait { rule: *r, id: w.id },
+                        TimerKind::Wait { rule: r, id: w.id },
                         id.clone(),
                     ));
                 }
-                let held = expiry(state, count_window(&self.prog, *r));
+                let held = expiry(state, count_window(&self.prog, r));
                 sweep_at = sweep_at.max(held);
                 let Some(x) = state.extra_ref() else { continue };
                 for d in &x.deferred {
                     timers.push((
                         d.send_at,
-                        TimerKind::Deferred { rule: *r, id: d.id },
+                        TimerKind::Deferred { rule: r, id: d.id },
                         id.clone(),
                     ));
                 }
-                let inactive = match self.prog.rules[*r as usize].kind {
+                let inactive = match self.prog.rules[r as usize].kind {
                     Kind::Inactive { after_ms } => Some(after_ms),
                     _ => None,
                 };
@@ -339,7 +340,7 @@ impl Engine {
                     timers.push((
                         at,
                         TimerKind::Inactive {
-                            rule: *r,
+                            rule: r,
                             gen: x.inactive_gen,
                         },
                         id.clone(),

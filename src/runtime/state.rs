@@ -200,8 +200,7 @@ pub struct SendRecord {
 /// (kept once, not in every entry twice).
 #[derive(Debug, Default)]
 pub struct Customer {
-    /// Sparse: (rule index, state), sorted by rule index.
-    pub rules: Vec<(u32, RuleState)>,
+    pub rules: RuleStates,
     /// The profile and send history, boxed: most customers have neither
     /// (no identify event, nothing sent yet), and a million customers
     /// with a pending wait then cost one word each for them, not six.
@@ -250,27 +249,11 @@ impl Customer {
     }
 
     pub fn rule(&mut self, rule: u32) -> &mut RuleState {
-        let i = match self.rules.binary_search_by_key(&rule, |(r, _)| *r) {
-            Ok(i) => i,
-            Err(i) => {
-                // Exact growth for the first two (most customers touch one
-                // or two rules), doubling after (a customer of many rules
-                // must not copy them all at each new one).
-                if self.rules.len() < 2 {
-                    self.rules.reserve_exact(1);
-                }
-                self.rules.insert(i, (rule, RuleState::default()));
-                i
-            }
-        };
-        &mut self.rules[i].1
+        self.rules.entry(rule)
     }
 
     pub fn rule_ref(&self, rule: u32) -> Option<&RuleState> {
-        self.rules
-            .binary_search_by_key(&rule, |(r, _)| *r)
-            .ok()
-            .map(|i| &self.rules[i].1)
+        self.rules.get(rule)
     }
 
     /// Merges identify traits into the profile (top-level, last wins).
@@ -295,6 +278,93 @@ impl Customer {
             .as_deref()
             .is_none_or(|m| m.profile.is_null() && m.sends.is_empty())
             && self.rules.iter().all(|(_, r)| r.is_idle())
+    }
+}
+
+/// A customer's per-rule states, sparse, by rule index. The indexes are
+/// kept apart from the states, in order: a lookup binary-searches 4-byte
+/// keys (a hundred rules: seven cache lines) instead of striding through
+/// 48-byte entries with a cache miss at each probe, which was a tenth of
+/// a 1,000-rule run.
+#[derive(Debug, Default)]
+pub struct RuleStates {
+    ids: ThinVec<u32>,
+    states: ThinVec<RuleState>,
+}
+
+impl RuleStates {
+    pub fn get(&self, rule: u32) -> Option<&RuleState> {
+        let i = self.ids.binary_search(&rule).ok()?;
+        self.states.get(i)
+    }
+
+    pub fn get_mut(&mut self, rule: u32) -> Option<&mut RuleState> {
+        let i = self.ids.binary_search(&rule).ok()?;
+        self.states.get_mut(i)
+    }
+
+    /// The rule's state, added (empty) if the customer had none.
+    pub fn entry(&mut self, rule: u32) -> &mut RuleState {
+        let i = match self.ids.binary_search(&rule) {
+            Ok(i) => i,
+            Err(i) => {
+                // Exact growth for the first two (most customers touch one
+                // or two rules), doubling after (a customer of many rules
+                // must not copy them all at each new one).
+                if self.ids.len() < 2 {
+                    self.ids.reserve_exact(1);
+                    self.states.reserve_exact(1);
+                }
+                self.ids.insert(i, rule);
+                self.states.insert(i, RuleState::default());
+                i
+            }
+        };
+        &mut self.states[i]
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// (rule index, state), by rule index.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &RuleState)> {
+        self.ids.iter().copied().zip(self.states.iter())
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut RuleState)> {
+        self.ids.iter().copied().zip(self.states.iter_mut())
+    }
+
+    /// Keeps the states `keep` accepts.
+    pub fn retain(&mut self, mut keep: impl FnMut(&RuleState) -> bool) {
+        let mut kept = 0;
+        for i in 0..self.states.len() {
+            if keep(&self.states[i]) {
+                self.ids.swap(kept, i);
+                self.states.swap(kept, i);
+                kept += 1;
+            }
+        }
+        self.ids.truncate(kept);
+        self.states.truncate(kept);
+    }
+}
+
+impl FromIterator<(u32, RuleState)> for RuleStates {
+    fn from_iter<I: IntoIterator<Item = (u32, RuleState)>>(iter: I) -> RuleStates {
+        let mut v: Vec<(u32, RuleState)> = iter.into_iter().collect();
+        v.sort_by_key(|(r, _)| *r);
+        v.dedup_by_key(|(r, _)| *r);
+        let (ids, states) = v.into_iter().unzip::<_, _, Vec<u32>, Vec<RuleState>>();
+        RuleStates {
+            ids: ThinVec::from(ids),
+            states: ThinVec::from(states),
+        }
     }
 }
 
@@ -330,5 +400,38 @@ mod thin {
         d: D,
     ) -> Result<ThinVec<T>, D::Error> {
         Vec::<T>::deserialize(d).map(ThinVec::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(r: &RuleStates) -> Vec<u32> {
+        r.iter().map(|(id, _)| id).collect()
+    }
+
+    #[test]
+    fn rule_states_stay_in_rule_order_with_their_states() {
+        let mut r = RuleStates::default();
+        for id in [7, 2, 9, 4, 2] {
+            r.entry(id).first_seen = id % 2 == 0;
+        }
+        assert_eq!(ids(&r), [2, 4, 7, 9]);
+        assert!(r.get(4).is_some_and(|s| s.first_seen));
+        assert!(r.get(7).is_some_and(|s| !s.first_seen));
+        assert!(r.get(5).is_none());
+        r.retain(|s| s.first_seen);
+        assert_eq!(ids(&r), [2, 4]);
+        assert!(r.get_mut(9).is_none() && r.get(2).is_some_and(|s| s.first_seen));
+    }
+
+    #[test]
+    fn rule_states_from_records_are_sorted() {
+        let r: RuleStates = [(5, RuleState::default()), (1, RuleState::default())]
+            .into_iter()
+            .collect();
+        assert_eq!(ids(&r), [1, 5]);
+        assert_eq!(r.len(), 2);
     }
 }
