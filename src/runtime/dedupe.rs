@@ -25,10 +25,11 @@ pub(crate) fn customer_key(customer: &str) -> u64 {
 /// An open-addressed table (linear probing) of (id key, customer key) →
 /// event time. Ids leave it lazily: a slot whose time fell below the
 /// horizon's floor is taken by the next insertion that probes past it;
-/// when live and expired slots together fill the table, the expired ones
-/// are removed in place, and only if the live ones still fill half of it
-/// does it grow. No tombstones, no second table at the same size. A general hash map with deletions rehashed the whole table in
-/// place every time its tombstones used up the free slots: a tenth of a
+/// when live and expired slots together fill 7/8 of the table, the
+/// expired ones are removed in place, and only if the live ones still fill
+/// 5/8 of it does it grow. No tombstones, no second table at the same
+/// size: a general hash map with deletions rehashed the whole table in
+/// place every time its tombstones used up the free slots, a tenth of a
 /// run's time on a stream of unique ids.
 pub(crate) struct SeenIds {
     slots: Vec<Slot>,
