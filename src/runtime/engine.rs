@@ -3,8 +3,6 @@
 //! State operations live here; firing (guards, quiet hours, cascades,
 //! limits, caps, goals) is in `fire.rs`.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::num::NonZeroU64;
 
 use rustc_hash::FxHashSet;
@@ -23,6 +21,7 @@ use super::reorder::ReorderBuffer;
 use super::state::{Bindings, Counter, Customer, Ev, Instance, Match, RuleState, Seen};
 use super::stats::Stats;
 use super::time::format_rfc3339;
+use super::timers::Timers;
 use super::value::Value;
 use super::vm::{Ctx, Fault, Flow, Vm};
 use super::Sink;
@@ -72,7 +71,7 @@ pub(crate) enum TimerKind {
     Sweep,
 }
 
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Timer {
     at: i64,
     seq: u64,
@@ -87,7 +86,7 @@ pub struct Engine {
     /// lookups while one event or timer is handled hash nothing.
     current: Option<(Arc<str>, Cix)>,
     buffer: ReorderBuffer,
-    timers: BinaryHeap<Reverse<Timer>>,
+    timers: Timers<Timer>,
     pub(crate) max_seen: Option<i64>,
     pub(crate) watermark: i64,
     pub(crate) arrival: u64,
@@ -128,7 +127,7 @@ impl Engine {
             customers: Customers::default(),
             current: None,
             buffer: ReorderBuffer::default(),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             max_seen: None,
             watermark: i64::MIN,
             arrival: 0,
@@ -254,7 +253,7 @@ impl Engine {
     /// order; a timer goes before events with its timestamp.
     fn advance(&mut self, sink: &mut dyn Sink) {
         loop {
-            let timer_at = self.timers.peek().map(|Reverse(t)| t.at);
+            let timer_at = self.timers.peek().map(|t| t.at);
             let event_at = self.buffer.peek_time();
             let timer_first = match (timer_at, event_at) {
                 (Some(t), Some(e)) => t <= e,
@@ -271,7 +270,7 @@ impl Engine {
                 self.due_at = at;
             }
             if timer_first {
-                if let Some(Reverse(t)) = self.timers.pop() {
+                if let Some(t) = self.timers.pop() {
                     self.fire_timer(t, sink);
                 }
             } else if let Some(b) = self.buffer.pop() {
@@ -284,12 +283,22 @@ impl Engine {
     pub(crate) fn arm(&mut self, at: i64, kind: TimerKind, customer: &Arc<str>) -> u64 {
         let customer = self.cix(customer);
         self.timer_seq += 1;
-        self.timers.push(Reverse(Timer {
+        // Lanes by kind and rule: each is armed a fixed delay after the
+        // instant being handled, so its timers come in order (sweeps of
+        // rules with different windows do not, and go to the heap).
+        let lane = match kind {
+            TimerKind::Wait { rule, .. } => u64::from(rule),
+            TimerKind::Inactive { rule, .. } => 1 << 32 | u64::from(rule),
+            TimerKind::Deferred { rule, .. } => 2 << 32 | u64::from(rule),
+            TimerKind::Sweep => 3 << 32,
+        };
+        let timer = Timer {
             at,
             seq: self.timer_seq,
             kind,
             customer,
-        }));
+        };
+        self.timers.push(lane, timer);
         self.timer_seq
     }
 

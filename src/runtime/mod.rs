@@ -17,6 +17,7 @@ pub mod snapshot;
 pub mod state;
 pub mod stats;
 pub mod time;
+mod timers;
 pub mod value;
 pub mod vm;
 
