@@ -287,10 +287,10 @@ impl Engine {
         // instant being handled, so its timers come in order (sweeps of
         // rules with different windows do not, and go to the heap).
         let lane = match kind {
-            TimerKind::Wait { rule, .. } => u64::from(rule),
-            TimerKind::Inactive { rule, .. } => 1 << 32 | u64::from(rule),
-            TimerKind::Deferred { rule, .. } => 2 << 32 | u64::from(rule),
-            TimerKind::Sweep => 3 << 32,
+            TimerKind::Sweep => 0,
+            TimerKind::Wait { rule, .. } => 1 + 3 * rule as usize,
+            TimerKind::Inactive { rule, .. } => 2 + 3 * rule as usize,
+            TimerKind::Deferred { rule, .. } => 3 + 3 * rule as usize,
         };
         let timer = Timer {
             at,

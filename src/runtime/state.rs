@@ -323,12 +323,9 @@ impl RuleStates {
         &mut self.states[i]
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.ids.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
     }
 
     /// (rule index, state), by rule index.
@@ -359,6 +356,8 @@ impl FromIterator<(u32, RuleState)> for RuleStates {
     fn from_iter<I: IntoIterator<Item = (u32, RuleState)>>(iter: I) -> RuleStates {
         let mut v: Vec<(u32, RuleState)> = iter.into_iter().collect();
         v.sort_by_key(|(r, _)| *r);
+        // One state a rule: a hand-edited store naming a rule twice keeps
+        // the first.
         v.dedup_by_key(|(r, _)| *r);
         let (ids, states) = v.into_iter().unzip::<_, _, Vec<u32>, Vec<RuleState>>();
         RuleStates {

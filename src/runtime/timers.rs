@@ -14,12 +14,9 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use rustc_hash::FxHashMap;
-
 pub(crate) struct Timers<T> {
+    /// By lane number; an empty lane allocates nothing.
     lanes: Vec<VecDeque<T>>,
-    /// Lane key → index in `lanes`.
-    index: FxHashMap<u64, usize>,
     /// The front of every lane that has one, with its lane.
     fronts: BinaryHeap<Reverse<(T, usize)>>,
     /// Timers that came out of order in their lane.
@@ -33,7 +30,6 @@ where
     fn default() -> Timers<T> {
         Timers {
             lanes: Vec::new(),
-            index: FxHashMap::default(),
             fronts: BinaryHeap::new(),
             others: BinaryHeap::new(),
         }
@@ -41,17 +37,12 @@ where
 }
 
 impl<T: Ord + Copy> Timers<T> {
-    /// Adds a timer to `lane` (any key: timers that tend to come in order
-    /// share one).
-    pub(crate) fn push(&mut self, lane: u64, t: T) {
-        let l = match self.index.get(&lane) {
-            Some(&l) => l,
-            None => {
-                self.lanes.push(VecDeque::new());
-                self.index.insert(lane, self.lanes.len() - 1);
-                self.lanes.len() - 1
-            }
-        };
+    /// Adds a timer to lane `l` (timers that tend to come in order share
+    /// one; lane numbers should be small, the lanes are a vector).
+    pub(crate) fn push(&mut self, l: usize, t: T) {
+        if l >= self.lanes.len() {
+            self.lanes.resize_with(l + 1, VecDeque::new);
+        }
         let queue = &mut self.lanes[l];
         match queue.back() {
             None => {
@@ -100,7 +91,7 @@ mod tests {
         /// Whatever the lanes and the order of pushes, pops interleaved
         /// with pushes come out as from one heap.
         #[test]
-        fn pops_as_one_heap(ops in proptest::collection::vec((0u64..4, 0i64..50, any::<bool>()), 0..400)) {
+        fn pops_as_one_heap(ops in proptest::collection::vec((0usize..4, 0i64..50, any::<bool>()), 0..400)) {
             let mut lanes = Timers::default();
             let mut heap = BinaryHeap::new();
             for (seq, (lane, at, pop)) in ops.into_iter().enumerate() {
